@@ -1,0 +1,172 @@
+"""The pytest plugin: options, the header line, and session-scoped service fixtures.
+
+Fixtures are *factories* over the service layer (the *executors*): they decide scope and
+teardown, the service layer knows nothing about pytest.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.namespace import RunNamespace
+from harness.services.base import ElasticsearchEndpoint, PostgresEndpoint, ServiceError
+from harness.services.es_distribution import DEFAULT_ES_VERSION
+from harness.services.options import BACKENDS, ServiceOptions
+from harness.services.postgres import find_bindir, server_version
+from harness.services.provider import SERVICES, choose_backend, provide
+from harness.services.workdirs import clean_stale
+
+OPTIONS_KEY = pytest.StashKey[ServiceOptions]()
+STARTED_KEY = pytest.StashKey[list[Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("search-harness", "search connectors E2E harness")
+    group.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="where services come from: auto (default), local, docker, external",
+    )
+    group.addoption(
+        "--es-version",
+        default=None,
+        help=f"Elasticsearch version for local/docker backends (default {DEFAULT_ES_VERSION})",
+    )
+    group.addoption(
+        "--es-distribution",
+        default=None,
+        help="path to an unpacked Elasticsearch distribution or its .zip",
+    )
+    group.addoption("--es-url", default=None, help="external Elasticsearch URL")
+    group.addoption(
+        "--pg-dsn",
+        default=None,
+        help="external PostgreSQL DSN (prefer HARNESS_PG_DSN: options show in `ps`)",
+    )
+    group.addoption("--pg-bindir", default=None, help="directory holding initdb and postgres")
+    group.addoption(
+        "--reuse-services",
+        action="store_true",
+        default=None,
+        help="keep local services up after the run and attach to them next time",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "services: needs the real Elasticsearch and PostgreSQL")
+    try:
+        config.stash[OPTIONS_KEY] = ServiceOptions.from_env(
+            backend=config.getoption("backend"),
+            es_version=config.getoption("es_version"),
+            es_distribution=config.getoption("es_distribution"),
+            es_url=config.getoption("es_url"),
+            pg_dsn=config.getoption("pg_dsn"),
+            pg_bindir=config.getoption("pg_bindir"),
+            reuse=config.getoption("reuse_services"),
+        )
+    except ServiceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[STARTED_KEY] = []
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
+        clean_stale()
+    _teardown_on_sigterm()
+
+
+def _teardown_on_sigterm() -> None:
+    """SIGTERM's default kills pytest without teardown; turn it into an interrupt so the
+    session's fixtures stop their services. (SIGKILL is the reaper's job.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends us regardless
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    options = config.stash[OPTIONS_KEY]
+    chosen = {service: choose_backend(service, options) for service in SERVICES}
+    if len({backend for backend, _ in chosen.values()}) == 1:
+        backend, reason = next(iter(chosen.values()))
+        where = f"backend {options.backend} -> {backend}"
+        if options.backend == "auto" and backend != "external":
+            where += f" ({reason})"
+    else:
+        where = ", ".join(f"{service} on {backend}" for service, (backend, _) in chosen.items())
+    versions = [f"elasticsearch {options.es_version}"]
+    if chosen["postgresql"][0] == "local":
+        try:
+            versions.append(f"postgresql {server_version(find_bindir(options.pg_bindir))}")
+        except (ServiceError, OSError):
+            versions.append("postgresql: server binaries not found")
+    reuse = "; reusing services across runs" if options.reuse else ""
+    return [f"search-harness: {where}; {', '.join(versions)}{reuse}"]
+
+
+def _service(request: pytest.FixtureRequest, name: str) -> Iterator[Any]:
+    options = request.config.stash[OPTIONS_KEY]
+    try:
+        service = provide(name, options)
+    except ServiceError as exc:
+        pytest.fail(f"{name} could not be provided: {exc}", pytrace=False)
+    request.config.stash[STARTED_KEY].append(service)
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_service(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's Elasticsearch (started, attached or reused per the options)."""
+    yield from _service(request, "elasticsearch")
+
+
+@pytest.fixture(scope="session")
+def postgres_service(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's PostgreSQL server (started, attached or reused per the options)."""
+    yield from _service(request, "postgresql")
+
+
+@pytest.fixture(scope="session")
+def es_endpoint(elasticsearch_service: Any) -> ElasticsearchEndpoint:
+    return elasticsearch_service.endpoint
+
+
+@pytest.fixture(scope="session")
+def pg_endpoint(postgres_service: Any) -> PostgresEndpoint:
+    return postgres_service.endpoint
+
+
+@pytest.fixture(scope="session")
+def run_namespace() -> RunNamespace:
+    return RunNamespace.new()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    started = config.stash.get(STARTED_KEY, [])
+    if not started:
+        return
+    terminalreporter.section("search-harness services")
+    for service in started:
+        endpoint = service.endpoint
+        where = (
+            endpoint.url if isinstance(endpoint, ElasticsearchEndpoint) else endpoint.redacted_dsn()
+        )
+        kept = (
+            " (kept running: `harness down` stops it)"
+            if config.stash[OPTIONS_KEY].reuse and service.backend == "local"
+            else ""
+        )
+        terminalreporter.write_line(
+            f"{service.name} {endpoint.version} [{service.backend}] {where}{kept}"
+        )

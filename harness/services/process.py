@@ -1,0 +1,95 @@
+"""Process control for a locally run service: start in its own group, log to a file, stop.
+
+Each service runs in a new session, so its whole process tree (Elasticsearch's launcher
+and server JVMs, PostgreSQL's postmaster and backends) shares one process group that can
+be signalled at once, and a Ctrl-C in the terminal reaches pytest only, which then stops
+the services in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from harness.services.privileges import ServiceUser
+from harness.services.reaper import Reaper, group_alive, kill_group, process_tree
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        with path.open("r", errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines))
+    except OSError:
+        return f"(no log at {path})"
+
+
+class ServiceProcess:
+    """One running service process group (the *executor*, in pytest-postgresql's terms)."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str],
+        user: ServiceUser,
+        cwd: Path | None = None,
+        stop_signal: int = signal.SIGTERM,
+        watched: bool = True,
+    ) -> None:
+        self.name = name
+        self.log_path = log_path
+        self.stop_signal = stop_signal
+        self._watched = watched
+        with log_path.open("ab") as log:
+            self._popen = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,
+                **user.popen_kwargs(),  # type: ignore[arg-type]
+            )
+        self.pgid = self._popen.pid
+        if watched:
+            Reaper.get().track(self.pgid)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    def exit_code(self) -> int | None:
+        return self._popen.poll()
+
+    def alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return tail(self.log_path, lines)
+
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop the whole group gracefully, then forcefully; idempotent."""
+        kill_group(self.pgid, grace=grace, first=self.stop_signal)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL was already sent
+            self._popen.wait(timeout=5)
+        if self._watched:
+            Reaper.get().untrack(self.pgid)
+
+    def group_alive(self) -> bool:
+        return group_alive(self.pgid)
+
+    def tree(self) -> list[int]:
+        """Every live process of this service (leader, descendants, group members)."""
+        return process_tree(self.pgid)
+
+
+def stop_detached(pgid: int, stop_signal: int = signal.SIGTERM, grace: float = 30.0) -> None:
+    """Stop a service group we did not start in this process (``--reuse-services``)."""
+    kill_group(pgid, grace=grace, first=stop_signal)

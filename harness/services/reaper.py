@@ -1,0 +1,165 @@
+"""A watchdog that stops our services if the process that started them dies.
+
+Normal exits, failing tests and SIGINT/SIGTERM are handled by fixture teardown. A pytest
+killed with SIGKILL (or an OOM kill, or a crashed interpreter) runs no teardown, so each
+harness process starts one reaper: a tiny child in its own session that reads commands from
+a pipe. When the pipe reaches EOF -- which the kernel guarantees when our process dies --
+the reaper kills every process group it still tracks and removes their work dirs.
+
+Protocol, one command per line: ``track PGID``, ``untrack PGID``, ``dir PATH``, ``undir PATH``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+GRACE_SECONDS = 10.0
+
+
+def kill_group(pgid: int, grace: float = GRACE_SECONDS, first: int = signal.SIGTERM) -> None:
+    """Signal a service's process group, then SIGKILL whatever is left after ``grace``.
+
+    The group leader gets ``first``; its descendants are recorded beforehand because some
+    servers (PostgreSQL) put each child in a session of its own, outside the group.
+    """
+    members = set(process_tree(pgid))
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, first)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not any(_running(pid) for pid in members) and not group_alive(pgid):
+            return
+        time.sleep(0.05)
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, ...]."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _running(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def process_tree(root: int) -> list[int]:
+    """``root``, its live descendants and the live members of its process group."""
+    parents: dict[int, int] = {}
+    in_group: list[int] = []
+    for pid in _all_pids():
+        fields = _stat(pid)
+        if fields is None or fields[0] == "Z":
+            continue
+        parents[pid] = int(fields[1])
+        if int(fields[2]) == root:
+            in_group.append(pid)
+    found = {root} if root in parents else set()
+    found.update(in_group)
+    frontier = list(found)
+    while frontier:
+        current = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == current and pid not in found:
+                found.add(pid)
+                frontier.append(pid)
+    return sorted(found)
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any non-zombie process is left in the group."""
+    for pid in _all_pids():
+        fields = _stat(pid)
+        if fields is not None and fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+def serve(stream) -> None:  # pragma: no cover - runs in the reaper child
+    groups: set[int] = set()
+    dirs: set[str] = set()
+    for line in stream:
+        verb, _, arg = line.strip().partition(" ")
+        if verb == "track":
+            groups.add(int(arg))
+        elif verb == "untrack":
+            groups.discard(int(arg))
+        elif verb == "dir":
+            dirs.add(arg)
+        elif verb == "undir":
+            dirs.discard(arg)
+    threads = [threading.Thread(target=kill_group, args=(pgid,)) for pgid in groups]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for path in dirs:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class Reaper:
+    """Client side: one reaper child per harness process, started on first use."""
+
+    _instance: Reaper | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.services.reaper"],
+            stdin=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # Ctrl-C in the terminal must not kill it before teardown
+            close_fds=True,
+        )
+
+    @classmethod
+    def get(cls) -> Reaper:
+        with cls._lock:
+            if cls._instance is None or cls._instance._proc.poll() is not None:
+                cls._instance = cls()
+            return cls._instance
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def _send(self, line: str) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(line + "\n")
+        self._proc.stdin.flush()
+
+    def track(self, pgid: int) -> None:
+        self._send(f"track {pgid}")
+
+    def untrack(self, pgid: int) -> None:
+        self._send(f"untrack {pgid}")
+
+    def track_dir(self, path: str) -> None:
+        self._send(f"dir {path}")
+
+    def untrack_dir(self, path: str) -> None:
+        self._send(f"undir {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(sys.stdin)

@@ -1,0 +1,93 @@
+"""Per-service temp dirs, and removal of the ones left behind by killed runs.
+
+Every work dir lives under one base dir and records the pid (and start time) of the
+process whose life it belongs to. A dir whose owner is gone is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+OWNER_FILE = "owner.json"
+ORPHAN_AGE_SECONDS = 3600
+
+
+def base_dir() -> Path:
+    root = Path(os.environ.get("HARNESS_TMPDIR", Path(tempfile.gettempdir()) / "search-harness"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def process_start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid``, so a recycled pid is not mistaken for its owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (starttime) comes after the parenthesised command name, which may hold spaces.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_alive(pid: int, start_time: str | None = None) -> bool:
+    current = process_start_time(pid)
+    if current is None:
+        return False
+    return start_time is None or current == start_time
+
+
+@dataclass
+class Workdir:
+    path: Path
+    watched: bool = True
+
+    @classmethod
+    def create(cls, service: str, *, watched: bool = True) -> Workdir:
+        """A fresh dir owned by this process; ``watched`` ones are removed by the reaper
+        if this process dies without tearing down."""
+        path = Path(tempfile.mkdtemp(prefix=f"{service}-", dir=base_dir()))
+        workdir = cls(path, watched)
+        workdir.set_owner(os.getpid())
+        if watched:
+            from harness.services.reaper import Reaper
+
+            Reaper.get().track_dir(str(path))
+        return workdir
+
+    def set_owner(self, pid: int) -> None:
+        record = {"pid": pid, "start_time": process_start_time(pid)}
+        (self.path / OWNER_FILE).write_text(json.dumps(record))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self.watched:
+            from harness.services.reaper import Reaper
+
+            Reaper.get().untrack_dir(str(self.path))
+
+
+def is_stale(path: Path) -> bool:
+    try:
+        record = json.loads((path / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        # No owner yet: being created right now, unless it has been like that for an hour.
+        try:
+            return time.time() - path.stat().st_mtime > ORPHAN_AGE_SECONDS
+        except OSError:
+            return False
+    return not process_alive(int(record["pid"]), record.get("start_time"))
+
+
+def clean_stale() -> list[Path]:
+    """Remove work dirs whose owner died (a killed run); return what was removed."""
+    removed = []
+    for entry in base_dir().iterdir():
+        if entry.is_dir() and is_stale(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
