@@ -114,10 +114,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def _service(request: pytest.FixtureRequest, name: str) -> Iterator[Any]:
     options = request.config.stash[OPTIONS_KEY]
+    failure = None
     try:
         service = provide(name, options)
     except ServiceError as exc:
-        pytest.fail(f"{name} could not be provided: {exc}", pytrace=False)
+        failure = f"{name} could not be provided: {exc}"
+    if failure:
+        pytest.fail(failure, pytrace=False)
     request.config.stash[STARTED_KEY].append(service)
     try:
         yield service

@@ -39,10 +39,8 @@ class ServiceStartError(ServiceError):
 
     def __init__(self, message: str, log_tail: str = "") -> None:
         self.log_tail = log_tail
-        text = message
-        if log_tail:
-            text += "\n--- last lines of the service log ---\n" + log_tail.rstrip()
-        super().__init__(text)
+        shown = log_tail.rstrip() or "(empty: the service had not written to its log yet)"
+        super().__init__(f"{message}\n--- last lines of the service log ---\n{shown}")
 
 
 class PortInUseError(ServiceError):

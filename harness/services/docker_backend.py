@@ -96,8 +96,9 @@ def to_testcontainer(spec: ContainerSpec) -> Any:
     container = DockerContainer(spec.image)
     for key, value in spec.env.items():
         container.with_env(key, value)
-    # (address, None): publish on loopback with a port the engine picks.
-    container.with_bind_ports(spec.port, (LOOPBACK, None))
+    # testcontainers' with_bind_ports takes no address, so set the binding docker-py gets:
+    # (address, None) publishes on loopback with a port the engine picks.
+    container.ports[str(spec.port)] = (LOOPBACK, None)
     if spec.command:
         container.with_command(spec.command)
     return container

@@ -47,10 +47,27 @@ def service_user() -> ServiceUser:
     return ServiceUser(name, entry.pw_uid, entry.pw_gid)
 
 
+def check_reachable(path: Path, user: ServiceUser) -> None:
+    """Fail clearly if ``user`` cannot reach ``path`` (e.g. a work dir under /root)."""
+    if os.geteuid() == user.uid:
+        return
+    for parent in path.parents:
+        info = parent.stat()
+        if info.st_uid == user.uid:
+            continue
+        if not info.st_mode & 0o001:
+            raise ServiceError(
+                f"the service user {user.name!r} cannot enter {parent} (mode "
+                f"{oct(info.st_mode & 0o777)}); point HARNESS_TMPDIR / HARNESS_CACHE_DIR at a "
+                "directory other users can traverse"
+            )
+
+
 def hand_over(path: Path, user: ServiceUser) -> None:
     """Give ``path`` (recursively) to the service user so it can write its data there."""
     if os.geteuid() != 0 or os.geteuid() == user.uid:
         return
+    check_reachable(path, user)
     os.chown(path, user.uid, user.gid)
     for root, dirs, files in os.walk(path):
         for name in dirs + files:

@@ -63,11 +63,11 @@ def start_reusable(service: str, options: ServiceOptions) -> ReusedService:
     key = _reuse_key(service, options)
     with locked_state() as state:
         record = state.get(service)
-        if record and record.get("key") == key:
+        if record:
             existing = from_record(service, record)
-            if answering(existing):
+            if record.get("key") == key and answering(existing):
                 return existing
-            existing.shutdown()
+            existing.shutdown()  # another version, or dead: replace it, leave no orphan
         started = _start_local(service, options, detached=True)
         state[service] = to_record(started, key)
         return from_record(service, state[service])

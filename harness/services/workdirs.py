@@ -21,6 +21,8 @@ ORPHAN_AGE_SECONDS = 3600
 def base_dir() -> Path:
     root = Path(os.environ.get("HARNESS_TMPDIR", Path(tempfile.gettempdir()) / "search-harness"))
     root.mkdir(parents=True, exist_ok=True)
+    if root.stat().st_uid == os.geteuid():
+        os.chmod(root, 0o755)  # services run as another user when we are root
     return root
 
 

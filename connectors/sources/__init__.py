@@ -1,0 +1,1 @@
+"""Data sources. Each registers by name through the ``connectors.sources`` entry point."""

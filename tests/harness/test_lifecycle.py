@@ -1,0 +1,118 @@
+"""Nothing the harness starts outlives the pytest run that started it: not after a failing
+test, not after SIGINT or SIGTERM, not even after SIGKILL (the reaper's case)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.services.reaper import process_tree
+from tests.harness.helpers import running, wait_until
+
+pytestmark = pytest.mark.services
+
+INNER_TEST = textwrap.dedent("""
+    import json, os, pathlib, signal
+
+    def test_inner(request):
+        names = os.environ["INNER_SERVICES"].split(",")
+        services = [request.getfixturevalue(name) for name in names]
+        record = {
+            "pgids": [s.process.pgid for s in services],
+            "pids": [pid for s in services for pid in s.pids()],
+            "workdirs": [str(s.workdir.path) for s in services],
+        }
+        pathlib.Path(os.environ["INNER_OUT"]).write_text(json.dumps(record))
+        if os.environ["INNER_MODE"] == "fail":
+            assert False, "deliberate failure"
+        signal.pause()  # stand still until the outer test signals us
+""")
+
+
+def run_inner(tmp_path: Path, service_tmpdir: Path, services: str, mode: str, sig: int | None):
+    (tmp_path / "test_inner.py").write_text(INNER_TEST)
+    out = tmp_path / "record.json"
+    log = tmp_path / "pytest.log"
+    env = dict(
+        os.environ,
+        HARNESS_TMPDIR=str(service_tmpdir),
+        INNER_OUT=str(out),
+        INNER_MODE=mode,
+        INNER_SERVICES=services,
+    )
+    with log.open("w") as handle:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--backend",
+                "local",
+                "test_inner.py",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(out.exists, 240, "the inner run's services", log)
+            record = json.loads(out.read_text())
+            assert record["pids"], "the inner run reported no service processes"
+            if sig is not None:
+                proc.send_signal(sig)
+            code = proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    return code, record, log
+
+
+def assert_nothing_left(record: dict, log: Path) -> None:
+    for pgid in record["pgids"]:
+        wait_until(
+            lambda pgid=pgid: not process_tree(pgid), 30, f"service group {pgid} to end", log
+        )
+    alive = [pid for pid in record["pids"] if running(pid)]
+    assert not alive, f"processes left running: {alive}"
+    for workdir in record["workdirs"]:
+        wait_until(lambda w=workdir: not os.path.exists(w), 10, f"{workdir} to be removed", log)
+
+
+def test_cleanup_after_a_failing_test(tmp_path, service_tmpdir):
+    code, record, log = run_inner(
+        tmp_path, service_tmpdir, "elasticsearch_service,postgres_service", "fail", None
+    )
+    assert code == 1, log.read_text()
+    assert "deliberate failure" in log.read_text()
+    assert_nothing_left(record, log)
+
+
+@pytest.mark.parametrize(
+    ("sig", "services"),
+    [
+        (signal.SIGINT, "postgres_service"),
+        (signal.SIGTERM, "elasticsearch_service,postgres_service"),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_cleanup_after_pytest_is_interrupted(tmp_path, service_tmpdir, sig, services):
+    code, record, log = run_inner(tmp_path, service_tmpdir, services, "block", sig)
+    assert code == pytest.ExitCode.INTERRUPTED, log.read_text()
+    assert_nothing_left(record, log)
+
+
+def test_cleanup_after_pytest_is_killed(tmp_path, service_tmpdir):
+    code, record, log = run_inner(
+        tmp_path, service_tmpdir, "postgres_service", "block", signal.SIGKILL
+    )
+    assert code == -signal.SIGKILL
+    assert_nothing_left(record, log)

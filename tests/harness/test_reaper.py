@@ -1,0 +1,52 @@
+"""The reaper stops a service when the process that started it is SIGKILLed."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from harness.services.reaper import process_tree
+
+STARTER = textwrap.dedent("""
+    import sys, pathlib
+    from harness.services.privileges import service_user
+    from harness.services.process import ServiceProcess
+    from harness.services.workdirs import Workdir
+    work = Workdir.create("reaper-test")
+    proc = ServiceProcess("sleeper", ["sh", "-c", "sleep 300 & sleep 300"],
+                          log_path=work.path / "console.log", env={"PATH": "/usr/bin:/bin"},
+                          user=service_user())
+    print(proc.pgid, work.path, flush=True)
+    sys.stdin.read()  # block until killed
+""")
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_services_die_with_a_sigkilled_owner(tmp_path):
+    env = dict(os.environ, HARNESS_TMPDIR=str(tmp_path))
+    owner = subprocess.Popen(
+        [sys.executable, "-c", STARTER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert owner.stdout is not None
+    pgid_text, workdir = owner.stdout.readline().split()
+    pgid = int(pgid_text)
+    wait_until(lambda: len(process_tree(pgid)) >= 3, 10, "the service's process tree")
+    members = process_tree(pgid)
+
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+
+    wait_until(lambda: not process_tree(pgid), 15, f"the reaper to kill {members}")
+    wait_until(lambda: not os.path.exists(workdir), 5, "the reaper to remove the work dir")
