@@ -1,0 +1,131 @@
+"""Declared, typed connector configuration: every problem is reported at once, and
+sensitive values never appear in reprs, logs or error messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str,
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
+
+
+class ConfigError(ValueError):
+    """A configuration is wrong; ``problems`` lists each one with the field it concerns."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    name: str
+    type: str = "str"
+    label: str = ""
+    default: Any = None
+    required: bool = True
+    sensitive: bool = False
+    choices: tuple[Any, ...] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    pattern: str | None = None
+    description: str = ""
+
+    def check(self, value: Any) -> list[str]:
+        shown = "***" if self.sensitive else repr(value)
+        expected = TYPES[self.type]
+        if isinstance(value, bool) and self.type in ("int", "float"):
+            return [f"{self.name}: expected {self.type}, got bool"]
+        if self.type == "int" and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if not isinstance(value, expected):
+            return [f"{self.name}: expected {self.type}, got {type(value).__name__} {shown}"]
+        problems = []
+        if self.choices is not None and value not in self.choices:
+            problems.append(f"{self.name}: {shown} is not one of {list(self.choices)}")
+        if self.min_value is not None and value < self.min_value:
+            problems.append(f"{self.name}: {shown} is below the minimum {self.min_value}")
+        if self.max_value is not None and value > self.max_value:
+            problems.append(f"{self.name}: {shown} is above the maximum {self.max_value}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
+            problems.append(f"{self.name}: {shown} does not match {self.pattern}")
+        return problems
+
+    def coerce(self, value: Any) -> Any:
+        if self.type == "int" and isinstance(value, str):
+            return int(value)
+        return value
+
+
+@dataclass(frozen=True)
+class ConfigSchema:
+    fields: tuple[ConfigField, ...]
+
+    def field(self, name: str) -> ConfigField:
+        return next(f for f in self.fields if f.name == name)
+
+    def parse(self, raw: Mapping[str, Any]) -> Config:
+        """Apply defaults, check types and validations; raise one error naming every problem."""
+        known = {f.name for f in self.fields}
+        problems = [f"{name}: unknown field" for name in raw if name not in known]
+        values: dict[str, Any] = {}
+        for spec in self.fields:
+            value = raw.get(spec.name, spec.default)
+            if value is None or value == "":
+                if spec.required:
+                    problems.append(f"{spec.name}: required")
+                values[spec.name] = spec.default
+                continue
+            found = spec.check(value)
+            problems += found
+            values[spec.name] = spec.coerce(value) if not found else value
+        if problems:
+            raise ConfigError(problems)
+        return Config(values, frozenset(f.name for f in self.fields if f.sensitive))
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """The schema in the shape of Elastic's connector ``configuration`` object."""
+        return {
+            f.name: {
+                "label": f.label or f.name,
+                "type": f.type,
+                "required": f.required,
+                "sensitive": f.sensitive,
+                "default_value": f.default,
+                "options": list(f.choices) if f.choices else [],
+                "tooltip": f.description,
+            }
+            for f in self.fields
+        }
+
+
+@dataclass(frozen=True)
+class Config(Mapping[str, Any]):
+    values: dict[str, Any]
+    sensitive: frozenset[str] = field(default_factory=frozenset)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def redacted(self) -> dict[str, Any]:
+        return {k: ("***" if k in self.sensitive and v else v) for k, v in self.values.items()}
+
+    def __repr__(self) -> str:
+        return f"Config({self.redacted()!r})"
+
+    __str__ = __repr__

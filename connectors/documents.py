@@ -1,0 +1,62 @@
+"""Turning a source document into what is sent: its id, its serialised body, and the
+content hash that lets an unchanged document be skipped on the next sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+HASH_FIELD = "_content_hash"
+
+
+class DocumentError(ValueError):
+    """A document cannot be sent (no id, a value JSON cannot hold...)."""
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        import base64
+
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (dt.timedelta,)):
+        return value.total_seconds()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def hash64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+@dataclass(frozen=True)
+class PreparedDoc:
+    doc_id: str
+    id_hash: int
+    content_hash: int
+    body: bytes  # JSON source, hash field included
+
+
+def prepare(doc: dict[str, Any]) -> PreparedDoc:
+    if "_id" not in doc or doc["_id"] is None or doc["_id"] == "":
+        raise DocumentError(f"document has no _id (fields: {sorted(doc)[:10]})")
+    doc_id = str(doc["_id"])
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    try:
+        body = orjson.dumps(fields, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError as exc:
+        raise DocumentError(f"document {doc_id!r} cannot be serialised: {exc}") from None
+    content = hash64(body)
+    tail = f'"{HASH_FIELD}":"{content:016x}"}}'.encode()
+    body = body[:-1] + (b"," if len(body) > 2 else b"") + tail
+    return PreparedDoc(doc_id, hash64(doc_id.encode()), content, body)

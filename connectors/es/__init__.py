@@ -1,0 +1,1 @@
+"""Everything that talks to Elasticsearch: client, bulk sink, index snapshot, state."""

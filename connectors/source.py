@@ -1,0 +1,62 @@
+"""The data-source API: a small surface every connector implements.
+
+A source declares its configuration, answers ``ping`` and ``validate_config``, streams
+documents from ``get_docs`` and, if it can, changes since a cursor from
+``get_docs_incrementally``. Documents are plain dicts with a string ``_id``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from connectors.config import Config, ConfigSchema
+
+
+class SourceError(RuntimeError):
+    """The source failed; the message says what and where (never a secret)."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One incremental change: index (create or replace) a document, or delete an id."""
+
+    op: Literal["index", "delete"]
+    doc_id: str
+    doc: dict[str, Any] | None = None
+
+
+class BaseDataSource(ABC):
+    name: ClassVar[str]
+    supports_incremental: ClassVar[bool] = False
+
+    def __init__(self, configuration: Mapping[str, Any]) -> None:
+        self.config: Config = self.config_schema().parse(configuration)
+
+    @classmethod
+    @abstractmethod
+    def config_schema(cls) -> ConfigSchema: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise SourceError if the source cannot be reached."""
+
+    async def validate_config(self) -> None:  # noqa: B027 - optional hook
+        """Check the configuration against the live source (tables exist, keys declared...)."""
+
+    @abstractmethod
+    def get_docs(self) -> AsyncIterator[dict[str, Any]]:
+        """Every document of the source, streamed."""
+
+    def get_docs_incrementally(self, cursor: Any) -> AsyncIterator[Operation]:
+        """Changes since ``cursor`` (None: from the beginning). After the iterator is
+        exhausted, ``next_cursor()`` returns the cursor to persist."""
+        raise NotImplementedError(f"{self.name} does not support incremental sync")
+
+    def next_cursor(self) -> Any:
+        return None
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,250 @@
+"""The sync engine: full sync (skip unchanged, then delete stale) and incremental sync.
+
+Rules that protect the user's data:
+* stale documents are deleted only after the source was read to the end without error;
+* a deletion of more than ``max_delete_fraction`` of the index needs an explicit override;
+* a cursor is returned for persisting only when the incremental sync succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from elasticsearch import AsyncElasticsearch, NotFoundError
+
+from connectors.documents import HASH_FIELD, DocumentError, PreparedDoc, hash64, prepare
+from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
+from connectors.es.snapshot import IndexSnapshot, scan_ids
+from connectors.source import BaseDataSource
+
+BATCH = 1000
+
+
+class SyncError(RuntimeError):
+    pass
+
+
+class MassDeleteRefused(SyncError):
+    pass
+
+
+class SyncCanceled(SyncError):
+    pass
+
+
+@dataclass
+class SyncOptions:
+    max_delete_fraction: float = 0.5
+    allow_mass_delete: bool = False
+    bulk_max_docs: int = 1000
+    bulk_max_bytes: int = 5 * 1024 * 1024
+    bulk_concurrency: int = 2
+    index_settings: dict[str, Any] = field(default_factory=dict)
+    # Awaited between batches; raise SyncCanceled to stop (honours job cancelation).
+    checkpoint: Callable[[], Awaitable[None]] | None = None
+
+
+@dataclass
+class SyncResult:
+    job_type: str
+    seen: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    bytes_sent: int = 0
+    retries: int = 0
+    failures: list[ItemFailure] = field(default_factory=list)
+    error: str | None = None
+    read_complete: bool = False
+    cursor: Any = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.failed == 0
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.seen / self.seconds if self.seconds else 0.0
+
+    def absorb(self, stats: SinkStats) -> None:
+        self.indexed += stats.indexed
+        self.deleted += stats.deleted
+        self.failed += stats.failed
+        self.bytes_sent += stats.bytes_sent
+        self.retries += stats.retries
+        self.failures += stats.failures[: 100 - len(self.failures)]
+
+
+async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[str, Any]) -> None:
+    if await client.indices.exists(index=index):
+        return
+    mappings = {"properties": {HASH_FIELD: {"type": "keyword", "index": False, "doc_values": True}}}
+    try:
+        await client.indices.create(index=index, settings=settings or None, mappings=mappings)
+    except Exception as exc:  # a concurrent creator wins the race
+        if "resource_already_exists_exception" not in str(exc):
+            raise
+
+
+def _sink(client: AsyncElasticsearch, index: str, options: SyncOptions) -> BulkSink:
+    return BulkSink(
+        client,
+        index,
+        max_docs=options.bulk_max_docs,
+        max_bytes=options.bulk_max_bytes,
+        concurrency=options.bulk_concurrency,
+    )
+
+
+async def full_sync(
+    source: BaseDataSource,
+    client: AsyncElasticsearch,
+    index: str,
+    options: SyncOptions | None = None,
+) -> SyncResult:
+    options = options or SyncOptions()
+    started = time.perf_counter()
+    result = SyncResult("full")
+    await ensure_index(client, index, options.index_settings)
+    snapshot = await IndexSnapshot.load(client, index)
+    sink = _sink(client, index, options)
+    batch: list[PreparedDoc] = []
+    try:
+        async for doc in source.get_docs():
+            result.seen += 1
+            try:
+                batch.append(prepare(doc))
+            except DocumentError as exc:
+                _record_bad_doc(result, snapshot, doc, exc)
+            if len(batch) >= BATCH:
+                await _send_changed(batch, snapshot, sink, result)
+                batch = []
+                if options.checkpoint:
+                    await options.checkpoint()
+        await _send_changed(batch, snapshot, sink, result)
+        result.read_complete = True
+    except SyncCanceled:
+        await sink.abort()
+        raise
+    except (SinkError, Exception) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    try:
+        result.absorb(await sink.close())
+    except SinkError as exc:
+        result.error = result.error or f"SinkError: {exc}"
+        result.read_complete = False
+    if result.read_complete and result.error is None:
+        await _delete_stale(client, index, snapshot, options, result)
+    await client.indices.refresh(index=index)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _record_bad_doc(
+    result: SyncResult, snapshot: IndexSnapshot, doc: dict[str, Any], exc: Exception
+) -> None:
+    """A document that cannot be sent is reported, and its old version is kept (not stale)."""
+    doc_id = str(doc.get("_id", "?"))
+    result.failed += 1
+    if len(result.failures) < 100:
+        result.failures.append(ItemFailure(doc_id, "index", 0, "document_error", str(exc)))
+    if doc.get("_id") not in (None, ""):
+        snapshot.mark_seen(np.array([hash64(doc_id.encode())], dtype=np.uint64))
+
+
+async def _send_changed(
+    batch: list[PreparedDoc], snapshot: IndexSnapshot, sink: BulkSink, result: SyncResult
+) -> None:
+    if not batch:
+        return
+    ids = np.fromiter((d.id_hash for d in batch), np.uint64, len(batch))
+    contents = np.fromiter((d.content_hash for d in batch), np.uint64, len(batch))
+    unchanged = snapshot.observe(ids, contents)
+    result.unchanged += int(unchanged.sum())
+    for doc, skip in zip(batch, unchanged.tolist(), strict=True):
+        if not skip:
+            await sink.add_index(doc.doc_id, doc.body)
+
+
+async def _delete_stale(
+    client: AsyncElasticsearch,
+    index: str,
+    snapshot: IndexSnapshot,
+    options: SyncOptions,
+    result: SyncResult,
+) -> None:
+    stale = snapshot.stale_count()
+    if not stale:
+        return
+    fraction = stale / len(snapshot)
+    if fraction > options.max_delete_fraction and not options.allow_mass_delete:
+        raise MassDeleteRefused(
+            f"refusing to delete {stale} of {len(snapshot)} documents ({fraction:.0%}) from "
+            f"{index!r}: more than the allowed {options.max_delete_fraction:.0%}. Nothing was "
+            "deleted; if the source really lost these rows, rerun with the mass-delete override"
+        )
+    sink = _sink(client, index, options)
+    try:
+        async for hits in scan_ids(client, index):
+            ids = np.fromiter((hash64(h["_id"].encode()) for h in hits), np.uint64, len(hits))
+            for hit, is_stale in zip(hits, snapshot.is_stale(ids).tolist(), strict=True):
+                if is_stale:
+                    await sink.add_delete(hit["_id"])
+    except BaseException:
+        await sink.abort()
+        raise
+    result.absorb(await sink.close())
+
+
+async def incremental_sync(
+    source: BaseDataSource,
+    client: AsyncElasticsearch,
+    index: str,
+    cursor: Any,
+    options: SyncOptions | None = None,
+) -> SyncResult:
+    options = options or SyncOptions()
+    started = time.perf_counter()
+    result = SyncResult("incremental")
+    await ensure_index(client, index, options.index_settings)
+    sink = _sink(client, index, options)
+    try:
+        async for op in source.get_docs_incrementally(cursor):
+            result.seen += 1
+            if op.op == "delete":
+                await sink.add_delete(op.doc_id)
+                continue
+            try:
+                doc = prepare({**(op.doc or {}), "_id": op.doc_id})
+            except DocumentError as exc:
+                result.failed += 1
+                result.failures.append(
+                    ItemFailure(op.doc_id, "index", 0, "document_error", str(exc))
+                )
+                continue
+            await sink.add_index(doc.doc_id, doc.body)
+            if options.checkpoint and result.seen % BATCH == 0:
+                await options.checkpoint()
+        result.read_complete = True
+    except SyncCanceled:
+        await sink.abort()
+        raise
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    try:
+        result.absorb(await sink.close())
+    except SinkError as exc:
+        result.error = result.error or f"SinkError: {exc}"
+    if result.read_complete and result.ok:
+        result.cursor = source.next_cursor()
+    with contextlib.suppress(NotFoundError):
+        await client.indices.refresh(index=index)
+    result.seconds = time.perf_counter() - started
+    return result
