@@ -28,7 +28,7 @@ async def scan_ids(client: AsyncElasticsearch, index: str) -> AsyncIterator[list
         sort=["_doc"],
         source=False,
         docvalue_fields=[HASH_FIELD],
-        track_total_hits=False,
+        track_total_hits=True,
     )
     scroll_id = response.get("_scroll_id")
     try:
@@ -76,12 +76,15 @@ class IndexSnapshot:
     def observe(self, id_hashes: np.ndarray, content_hashes: np.ndarray) -> np.ndarray:
         """Mark ids as seen in the source; return which are unchanged in the index."""
         pos, found = self._positions(id_hashes)
+        if not len(self.ids):
+            return found
         self.seen[pos[found]] = True
         return found & (self.contents[pos] == content_hashes)
 
     def mark_seen(self, id_hashes: np.ndarray) -> None:
         pos, found = self._positions(id_hashes)
-        self.seen[pos[found]] = True
+        if len(self.ids):
+            self.seen[pos[found]] = True
 
     def stale_count(self) -> int:
         return int((~self.seen).sum())
@@ -90,6 +93,8 @@ class IndexSnapshot:
         """True for ids that were in the index before the sync and not seen in the source.
         Documents written during the sync are not in the snapshot, so never stale."""
         pos, found = self._positions(id_hashes)
+        if not len(self.ids):
+            return found
         return found & ~self.seen[pos]
 
     def nbytes(self) -> int:

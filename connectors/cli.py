@@ -1,0 +1,198 @@
+"""``connectors``: create connectors, run one-shot syncs, list state, run the service.
+
+Exit code 0 on success; otherwise non-zero with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from connectors.config import ConfigError
+from connectors.es.client import EsSettings, es_client
+from connectors.es.state import COMPLETED, ConnectorStore, JobStore, ensure_state_indices, now
+from connectors.jobs import run_job
+from connectors.registry import load_source
+from connectors.service import ConnectorsService
+from connectors.sync import SyncOptions
+
+
+class CliError(Exception):
+    pass
+
+
+def _load_file(path: str) -> dict[str, Any]:
+    text = Path(path).read_text()
+    data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise CliError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
+    """Validate a connector file and shape it like Elastic's connector documents."""
+    for key in ("id", "service_type", "index_name"):
+        if not spec.get(key):
+            raise CliError(f"connector file is missing {key!r}")
+    source = load_source(spec["service_type"])
+    schema = source.config_schema()
+    config = schema.parse(spec.get("configuration") or {})
+    described = schema.describe()
+    configuration = {name: described[name] | {"value": config[name]} for name in described}
+    return {
+        "id": spec["id"],
+        "name": spec.get("name", spec["id"]),
+        "service_type": spec["service_type"],
+        "index_name": spec["index_name"],
+        "configuration": configuration,
+        "scheduling": spec.get("scheduling", {}),
+        "status": "configured",
+        "last_sync_status": None,
+        "last_synced": None,
+        "last_sync_error": None,
+        "last_seen": None,
+        "sync_cursor": None,
+        "created_at": now(),
+        "is_native": False,
+        "language": spec.get("language"),
+    }
+
+
+async def cmd_create(client: Any, args: argparse.Namespace) -> int:
+    doc = connector_document(_load_file(args.config))
+    await ensure_state_indices(client)
+    await ConnectorStore(client).save(doc)
+    print(f"connector {doc['id']} ({doc['service_type']} -> {doc['index_name']}) saved")
+    return 0
+
+
+async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
+    await ensure_state_indices(client)
+    connector = await ConnectorStore(client).get(args.connector_id)
+    jobs = JobStore(client)
+    job_id = await jobs.create(
+        connector, "incremental" if args.incremental else "full", "on_demand"
+    )
+    if not await jobs.claim(job_id):
+        raise CliError(f"job {job_id} was taken by another worker")
+    options = SyncOptions(
+        allow_mass_delete=args.allow_mass_delete, bulk_concurrency=args.concurrency
+    )
+    status, result, error = await run_job(client, job_id, options)
+    if result is not None:
+        print(
+            json.dumps(
+                {
+                    "job_id": job_id,
+                    "status": status,
+                    "job_type": result.job_type,
+                    "seen": result.seen,
+                    "indexed": result.indexed,
+                    "unchanged": result.unchanged,
+                    "deleted": result.deleted,
+                    "failed": result.failed,
+                    "seconds": round(result.seconds, 3),
+                    "docs_per_second": round(result.docs_per_second, 1),
+                }
+            )
+        )
+    if status != COMPLETED:
+        raise CliError(f"sync job {job_id} {status}: {error}")
+    return 0
+
+
+async def cmd_list(client: Any, _args: argparse.Namespace) -> int:
+    for c in await ConnectorStore(client).all():
+        print(
+            f"{c['id']}\t{c['service_type']}\t{c['index_name']}\t{c.get('last_sync_status')}"
+            f"\t{c.get('last_synced')}"
+        )
+    return 0
+
+
+async def cmd_jobs(client: Any, args: argparse.Namespace) -> int:
+    for j in await JobStore(client).find(args.connector_id):
+        print(
+            f"{j['id']}\t{j['connector']['id']}\t{j['job_type']}\t{j['status']}\t"
+            f"indexed={j['indexed_document_count']}\tdeleted={j['deleted_document_count']}\t"
+            f"{j.get('error') or ''}"
+        )
+    return 0
+
+
+async def cmd_cancel(client: Any, args: argparse.Namespace) -> int:
+    await JobStore(client).update(args.job_id, {"status": "canceling"})
+    print(f"cancelation of job {args.job_id} requested")
+    return 0
+
+
+async def cmd_service(client: Any, args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    await ConnectorsService(client, poll_interval=args.poll_interval).run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="connectors", description=__doc__)
+    parser.add_argument("--es-url", help="Elasticsearch URL (or CONNECTORS_ES_URL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create", help="create or update a connector from a YAML/JSON file")
+    create.add_argument("--config", required=True)
+    create.set_defaults(func=cmd_create)
+    sync = sub.add_parser("sync", help="run one sync now and print its counts")
+    sync.add_argument("connector_id")
+    sync.add_argument("--incremental", action="store_true")
+    sync.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="allow deleting more than half of the index",
+    )
+    sync.add_argument("--concurrency", type=int, default=2, help="concurrent bulk requests")
+    sync.set_defaults(func=cmd_sync)
+    sub.add_parser("list", help="list connectors").set_defaults(func=cmd_list)
+    jobs = sub.add_parser("jobs", help="list sync jobs")
+    jobs.add_argument("connector_id", nargs="?")
+    jobs.set_defaults(func=cmd_jobs)
+    cancel = sub.add_parser("cancel", help="ask a running sync job to stop")
+    cancel.add_argument("job_id")
+    cancel.set_defaults(func=cmd_cancel)
+    service = sub.add_parser("service", help="run scheduled and pending syncs until SIGTERM")
+    service.add_argument("--poll-interval", type=float, default=5.0)
+    service.set_defaults(func=cmd_service)
+    return parser
+
+
+async def _run(args: argparse.Namespace) -> int:
+    client = es_client(EsSettings.from_env(args.es_url))
+    try:
+        return int(await args.func(client, args))
+    finally:
+        await client.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(_run(args))
+    except ConfigError as exc:
+        print(f"connectors: {exc}", file=sys.stderr)
+        return 2
+    except (CliError, LookupError, ValueError, OSError) as exc:
+        print(f"connectors: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        print(
+            f"connectors: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}", file=sys.stderr
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Connector and sync-job state in Elasticsearch, with field names from Elastic's
+connector protocol (``.elastic-connectors`` and ``.elastic-connectors-sync-jobs``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+
+CONNECTORS_INDEX = ".elastic-connectors"
+JOBS_INDEX = ".elastic-connectors-sync-jobs"
+
+PENDING, IN_PROGRESS, COMPLETED, ERROR = "pending", "in_progress", "completed", "error"
+CANCELING, CANCELED, SUSPENDED = "canceling", "canceled", "suspended"
+RUNNABLE = (PENDING, SUSPENDED)
+
+_KEYWORDS = (
+    "id",
+    "status",
+    "service_type",
+    "index_name",
+    "job_type",
+    "trigger_method",
+    "last_sync_status",
+    "connector.id",
+    "worker_hostname",
+)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _mappings() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for path in _KEYWORDS:
+        head, _, rest = path.partition(".")
+        if rest:
+            properties.setdefault(head, {"properties": {}})["properties"][rest] = {
+                "type": "keyword"
+            }
+        else:
+            properties[head] = {"type": "keyword"}
+    for name in ("created_at", "started_at", "completed_at", "last_seen", "canceled_at"):
+        properties[name] = {"type": "date"}
+    # Configuration values and cursors vary by source: stored, not indexed.
+    properties["configuration"] = {"type": "object", "enabled": False}
+    properties["sync_cursor"] = {"type": "object", "enabled": False}
+    properties["metadata"] = {"type": "object", "enabled": False}
+    return {"dynamic": True, "properties": properties}
+
+
+async def ensure_state_indices(client: AsyncElasticsearch) -> None:
+    for index in (CONNECTORS_INDEX, JOBS_INDEX):
+        if not await client.indices.exists(index=index):
+            try:
+                await client.indices.create(
+                    index=index,
+                    mappings=_mappings(),
+                    settings={"index.hidden": True, "number_of_replicas": 0},
+                )
+            except Exception as exc:
+                if "resource_already_exists_exception" not in str(exc):
+                    raise
+
+
+class ConnectorStore:
+    def __init__(self, client: AsyncElasticsearch) -> None:
+        self.client = client
+
+    async def save(self, doc: dict[str, Any]) -> None:
+        await self.client.index(index=CONNECTORS_INDEX, id=doc["id"], document=doc, refresh=True)
+
+    async def get(self, connector_id: str) -> dict[str, Any]:
+        try:
+            return (await self.client.get(index=CONNECTORS_INDEX, id=connector_id))["_source"]
+        except NotFoundError:
+            raise LookupError(f"no connector with id {connector_id!r}") from None
+
+    async def update(self, connector_id: str, fields: dict[str, Any]) -> None:
+        await self.client.update(index=CONNECTORS_INDEX, id=connector_id, doc=fields, refresh=True)
+
+    async def all(self) -> list[dict[str, Any]]:
+        if not await self.client.indices.exists(index=CONNECTORS_INDEX):
+            return []
+        found = await self.client.search(index=CONNECTORS_INDEX, size=1000, sort=["id"])
+        return [hit["_source"] for hit in found["hits"]["hits"]]
+
+
+class JobStore:
+    def __init__(self, client: AsyncElasticsearch) -> None:
+        self.client = client
+
+    async def create(self, connector: dict[str, Any], job_type: str, trigger: str) -> str:
+        doc = {
+            "connector": {
+                "id": connector["id"],
+                "index_name": connector["index_name"],
+                "service_type": connector["service_type"],
+            },
+            "job_type": job_type,
+            "trigger_method": trigger,
+            "status": PENDING,
+            "created_at": now(),
+            "last_seen": None,
+            "error": None,
+            "indexed_document_count": 0,
+            "indexed_document_volume": 0,
+            "deleted_document_count": 0,
+            "total_document_count": 0,
+            "metadata": {},
+        }
+        response = await self.client.index(index=JOBS_INDEX, document=doc, refresh=True)
+        return str(response["_id"])
+
+    async def get(self, job_id: str) -> dict[str, Any]:
+        try:
+            hit = await self.client.get(index=JOBS_INDEX, id=job_id)
+        except NotFoundError:
+            raise LookupError(f"no sync job with id {job_id!r}") from None
+        return {"id": hit["_id"], **hit["_source"]}
+
+    async def update(self, job_id: str, fields: dict[str, Any]) -> None:
+        await self.client.update(index=JOBS_INDEX, id=job_id, doc=fields, refresh=True)
+
+    async def claim(self, job_id: str) -> bool:
+        """Move a runnable job to in_progress unless another worker got it first."""
+        hit = await self.client.get(index=JOBS_INDEX, id=job_id)
+        if hit["_source"]["status"] not in RUNNABLE:
+            return False
+        try:
+            await self.client.update(
+                index=JOBS_INDEX,
+                id=job_id,
+                if_seq_no=hit["_seq_no"],
+                if_primary_term=hit["_primary_term"],
+                refresh=True,
+                doc={
+                    "status": IN_PROGRESS,
+                    "started_at": now(),
+                    "last_seen": now(),
+                    "worker_hostname": socket.gethostname(),
+                },
+            )
+        except ConflictError:
+            return False
+        return True
+
+    async def find(
+        self, connector_id: str | None = None, statuses: tuple[str, ...] = (), size: int = 50
+    ) -> list[dict[str, Any]]:
+        if not await self.client.indices.exists(index=JOBS_INDEX):
+            return []
+        filters: list[dict[str, Any]] = []
+        if connector_id:
+            filters.append({"term": {"connector.id": connector_id}})
+        if statuses:
+            filters.append({"terms": {"status": list(statuses)}})
+        found = await self.client.search(
+            index=JOBS_INDEX,
+            size=size,
+            query={"bool": {"filter": filters}},
+            sort=[{"created_at": "desc"}],
+        )
+        return [{"id": h["_id"], **h["_source"]} for h in found["hits"]["hits"]]

@@ -1,0 +1,56 @@
+"""When a connector's next scheduled sync is due: an interval in seconds, or a five-field
+cron expression (minute hour day-of-month month day-of-week; ``*``, ``*/n``, ``a-b``,
+``a,b``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+
+
+def _field(expr: str, low: int, high: int) -> set[int]:
+    values: set[int] = set()
+    for part in expr.split(","):
+        body, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if body == "*":
+            start, end = low, high
+        elif "-" in body:
+            start, end = (int(x) for x in body.split("-", 1))
+        else:
+            start = end = int(body)
+        if not (low <= start <= end <= high) or step < 1:
+            raise ValueError(f"cron field {part!r} is outside {low}-{high}")
+        values.update(range(start, end + 1, step))
+    return values
+
+
+def parse_cron(expr: str) -> list[set[int]]:
+    parts = expr.split()
+    if len(parts) != 5:
+        raise ValueError(f"cron expression {expr!r} needs 5 fields")
+    return [_field(p, lo, hi) for p, (lo, hi) in zip(parts, RANGES, strict=True)]
+
+
+def matches(fields: list[set[int]], when: dt.datetime) -> bool:
+    weekday = (when.weekday() + 1) % 7  # cron: Sunday = 0
+    return (
+        when.minute in fields[0]
+        and when.hour in fields[1]
+        and when.day in fields[2]
+        and when.month in fields[3]
+        and weekday in fields[4]
+    )
+
+
+def next_run(schedule: int | float | str, after: dt.datetime) -> dt.datetime:
+    if isinstance(schedule, (int, float)):
+        return after + dt.timedelta(seconds=float(schedule))
+    fields = parse_cron(schedule)
+    candidate = after.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    for _ in range(366 * 24 * 60):
+        if matches(fields, candidate):
+            return candidate
+        candidate += dt.timedelta(minutes=1)
+    raise ValueError(f"cron expression {schedule!r} never fires")

@@ -1,0 +1,85 @@
+"""The long-running connectors service: heartbeats, schedules, picks pending jobs, honours
+cancelation, and on SIGTERM stops at the next batch leaving the job ``suspended`` (the
+next service run resumes it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+
+from connectors.es.state import RUNNABLE, ConnectorStore, JobStore, ensure_state_indices, now
+from connectors.jobs import run_job
+from connectors.schedule import next_run
+from connectors.sync import SyncOptions
+
+log = logging.getLogger("connectors.service")
+
+
+class ConnectorsService:
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        poll_interval: float = 5.0,
+        options: SyncOptions | None = None,
+    ) -> None:
+        self.client = client
+        self.poll_interval = poll_interval
+        self.options = options or SyncOptions()
+        self._stop = asyncio.Event()
+        self._next: dict[tuple[str, str], dt.datetime] = {}
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        await ensure_state_indices(self.client)
+        log.info("connectors service started (poll every %.1fs)", self.poll_interval)
+        while not self._stop.is_set():
+            await self.tick()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.poll_interval)
+        log.info("connectors service stopped")
+
+    async def tick(self) -> None:
+        connectors = await ConnectorStore(self.client).all()
+        store = ConnectorStore(self.client)
+        for connector in connectors:
+            await store.update(connector["id"], {"last_seen": now()})
+            await self._schedule(connector)
+        jobs = JobStore(self.client)
+        for job in sorted(await jobs.find(statuses=RUNNABLE), key=lambda j: j["created_at"]):
+            if self._stop.is_set():
+                return
+            if await jobs.claim(job["id"]):
+                log.info(
+                    "running %s sync job %s for %s",
+                    job["job_type"],
+                    job["id"],
+                    job["connector"]["id"],
+                )
+                status, _result, error = await run_job(
+                    self.client, job["id"], self.options, stopping=self._stop.is_set
+                )
+                log.info("job %s: %s%s", job["id"], status, f" ({error})" if error else "")
+
+    async def _schedule(self, connector: dict[str, Any]) -> None:
+        scheduling = connector.get("scheduling") or {}
+        current = dt.datetime.now(dt.UTC)
+        for job_type in ("full", "incremental"):
+            spec = scheduling.get(job_type) or {}
+            if not spec.get("enabled"):
+                continue
+            key = (connector["id"], job_type)
+            due = self._next.setdefault(key, next_run(spec["interval"], current))
+            if current >= due:
+                await JobStore(self.client).create(connector, job_type, "scheduled")
+                self._next[key] = next_run(spec["interval"], current)
