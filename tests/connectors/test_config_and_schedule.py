@@ -1,0 +1,76 @@
+import datetime as dt
+
+import pytest
+
+from connectors.config import ConfigError, ConfigField, ConfigSchema
+from connectors.documents import HASH_FIELD, DocumentError, prepare
+from connectors.registry import UnknownSourceError, load_source
+from connectors.schedule import next_run, parse_cron
+from connectors.sources.postgresql import PostgreSQLDataSource
+
+SCHEMA = ConfigSchema(
+    (
+        ConfigField("host", default="localhost"),
+        ConfigField("port", "int", default=5432, min_value=1, max_value=65535),
+        ConfigField("password", sensitive=True, pattern=r"\S+"),
+        ConfigField("mode", choices=("a", "b"), default="a"),
+    )
+)
+
+
+def test_defaults_and_coercion():
+    config = SCHEMA.parse({"password": "pw", "port": "6543"})
+    assert config["host"] == "localhost"
+    assert config["port"] == 6543
+
+
+def test_every_problem_is_reported_and_secrets_are_masked():
+    with pytest.raises(ConfigError) as info:
+        SCHEMA.parse({"port": 0, "mode": "c", "password": "has space", "extra": 1})
+    text = str(info.value)
+    assert "port: 0 is below the minimum 1" in text
+    assert "mode: 'c' is not one of ['a', 'b']" in text
+    assert "password: *** does not match" in text
+    assert "extra: unknown field" in text
+    assert "has space" not in text
+
+
+def test_required_fields_and_redaction():
+    with pytest.raises(ConfigError, match=r"password: required"):
+        SCHEMA.parse({})
+    config = SCHEMA.parse({"password": "s3cret"})
+    assert "s3cret" not in repr(config)
+    assert config.redacted()["password"] == "***"
+
+
+def test_sources_load_by_entry_point_name():
+    assert load_source("postgresql") is PostgreSQLDataSource
+    with pytest.raises(UnknownSourceError, match=r"installed sources: .*postgresql"):
+        load_source("nope")
+
+
+def test_prepared_documents_carry_a_content_hash():
+    a = prepare({"_id": 1, "t": "x"})
+    b = prepare({"_id": "1", "t": "x"})
+    c = prepare({"_id": "1", "t": "y"})
+    assert a.doc_id == "1" and a.content_hash == b.content_hash != c.content_hash
+    assert a.body.endswith(f'"{HASH_FIELD}":"{a.content_hash:016x}"}}'.encode())
+    assert (
+        prepare({"_id": "2"}).body
+        == f'{{"{HASH_FIELD}":"{prepare({"_id": "2"}).content_hash:016x}"}}'.encode()
+    )
+    with pytest.raises(DocumentError, match="no _id"):
+        prepare({"t": 1})
+
+
+def test_interval_and_cron_schedules():
+    start = dt.datetime(2026, 11, 28, 10, 7, 30, tzinfo=dt.UTC)
+    assert next_run(60, start) == start + dt.timedelta(minutes=1)
+    assert next_run("*/15 * * * *", start) == start.replace(minute=15, second=0)
+    assert next_run("0 3 * * *", start) == dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    # 2026-11-29 is a Sunday (cron day 0).
+    assert next_run("30 9 * * 0", start) == dt.datetime(2026, 11, 29, 9, 30, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="needs 5 fields"):
+        parse_cron("* * *")
+    with pytest.raises(ValueError, match="outside 0-59"):
+        parse_cron("61 * * * *")

@@ -1,0 +1,123 @@
+"""The sync engine's rules, against the session's real Elasticsearch, with in-memory sources."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from connectors.es.client import EsSettings, es_client
+from connectors.source import Operation
+from connectors.sync import MassDeleteRefused, SyncOptions, full_sync, incremental_sync
+from tests.connectors.fakes import ListSource, docs
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def index(es_endpoint, run_namespace, request):
+    name = run_namespace.es_name(request.node.name)
+    yield name
+
+    async def drop():
+        client = es_client(EsSettings(es_endpoint.url))
+        await client.options(ignore_status=404).indices.delete(index=name)
+        await client.close()
+
+    asyncio.run(drop())
+
+
+def sync(es_endpoint, coro_factory) -> Any:
+    async def go():
+        client = es_client(EsSettings(es_endpoint.url))
+        try:
+            return await coro_factory(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def ids_in(es_endpoint, index) -> set[str]:
+    async def read(client):
+        found = await client.search(index=index, size=10000, source=False)
+        return {hit["_id"] for hit in found["hits"]["hits"]}
+
+    return sync(es_endpoint, read)
+
+
+def test_second_sync_of_an_unchanged_source_writes_nothing(es_endpoint, index):
+    source = ListSource(docs(50))
+    first = sync(es_endpoint, lambda c: full_sync(source, c, index))
+    second = sync(es_endpoint, lambda c: full_sync(source, c, index))
+    assert (first.indexed, first.unchanged) == (50, 0)
+    assert (second.indexed, second.unchanged, second.deleted) == (0, 50, 0)
+
+
+def test_changed_documents_are_rewritten_and_stale_ones_deleted(es_endpoint, index):
+    sync(es_endpoint, lambda c: full_sync(ListSource(docs(20)), c, index))
+    changed = docs(20)[:15]  # 15..19 are gone
+    changed[0]["title"] = "new"
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(changed), c, index))
+    assert (result.indexed, result.unchanged, result.deleted) == (1, 14, 5)
+    assert ids_in(es_endpoint, index) == {str(i) for i in range(15)}
+
+
+def test_a_failed_read_deletes_nothing(es_endpoint, index):
+    sync(es_endpoint, lambda c: full_sync(ListSource(docs(20)), c, index))
+    broken = ListSource(docs(10), fail_after=5)  # would make 15 docs stale if it finished
+    result = sync(es_endpoint, lambda c: full_sync(broken, c, index))
+    assert not result.read_complete
+    assert "connection lost after 5 rows" in (result.error or "")
+    assert result.deleted == 0
+    assert len(ids_in(es_endpoint, index)) == 20
+
+
+def test_mass_deletion_is_refused_without_the_override(es_endpoint, index):
+    sync(es_endpoint, lambda c: full_sync(ListSource(docs(10)), c, index))
+    with pytest.raises(MassDeleteRefused, match=r"refusing to delete 7 of 10 documents \(70%\)"):
+        sync(es_endpoint, lambda c: full_sync(ListSource(docs(3)), c, index))
+    assert len(ids_in(es_endpoint, index)) == 10
+    allowed = SyncOptions(allow_mass_delete=True)
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(docs(3)), c, index, allowed))
+    assert result.deleted == 7
+
+
+def test_a_bad_document_is_reported_and_its_old_version_kept(es_endpoint, index):
+    sync(es_endpoint, lambda c: full_sync(ListSource(docs(5)), c, index))
+    rows = docs(5)
+    rows[2]["title"] = object()  # cannot be serialised
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(rows), c, index))
+    assert result.failed == 1
+    assert result.failures[0].doc_id == "2"
+    assert "cannot be serialised" in result.failures[0].reason
+    assert not result.ok
+    assert result.deleted == 0
+    assert "2" in ids_in(es_endpoint, index)
+
+
+def test_documents_es_rejects_are_counted_with_reasons(es_endpoint, index):
+    sync(es_endpoint, lambda c: full_sync(ListSource(docs(3)), c, index))  # maps n as long
+    rows = docs(4)
+    rows[3]["n"] = "not a number"
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(rows), c, index))
+    assert (result.indexed, result.failed) == (0, 1)
+    assert result.failures[0].doc_id == "3"
+    assert result.failures[0].error_type in (
+        "document_parsing_exception",
+        "mapper_parsing_exception",
+    )
+
+
+def test_incremental_returns_the_cursor_only_on_success(es_endpoint, index):
+    changes = [Operation("index", "a", {"v": 1}), Operation("delete", "b")]
+    ok = sync(
+        es_endpoint,
+        lambda c: incremental_sync(
+            ListSource([], changes=changes, cursor={"t": 5}), c, index, None
+        ),
+    )
+    assert ok.cursor == {"t": 5}
+    assert ok.indexed == 1
+    failing = ListSource([], changes=changes, cursor={"t": 9}, fail_after=1)
+    bad = sync(es_endpoint, lambda c: incremental_sync(failing, c, index, {"t": 5}))
+    assert bad.error and bad.cursor is None
