@@ -39,6 +39,10 @@ def hash64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
+def version_hash(version: str) -> int:
+    return hash64(b"v:" + version.encode())
+
+
 @dataclass(frozen=True)
 class PreparedDoc:
     doc_id: str
@@ -48,15 +52,19 @@ class PreparedDoc:
 
 
 def prepare(doc: dict[str, Any]) -> PreparedDoc:
-    if "_id" not in doc or doc["_id"] is None or doc["_id"] == "":
+    """Takes ownership of ``doc`` (its ``_id`` is removed)."""
+    raw_id = doc.pop("_id", None)
+    if raw_id is None or raw_id == "":
         raise DocumentError(f"document has no _id (fields: {sorted(doc)[:10]})")
-    doc_id = str(doc["_id"])
-    fields = {k: v for k, v in doc.items() if k != "_id"}
+    doc_id = str(raw_id)
+    version = doc.pop("_version", None)
+    fields = doc
     try:
         body = orjson.dumps(fields, default=_default, option=orjson.OPT_NON_STR_KEYS)
     except TypeError as exc:
         raise DocumentError(f"document {doc_id!r} cannot be serialised: {exc}") from None
-    content = hash64(body)
+    # A source's version token stands for the content; otherwise the content itself does.
+    content = hash64(body) if version is None else version_hash(str(version))
     tail = f'"{HASH_FIELD}":"{content:016x}"}}'.encode()
     body = body[:-1] + (b"," if len(body) > 2 else b"") + tail
     return PreparedDoc(doc_id, hash64(doc_id.encode()), content, body)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from connectors.es.state import (
 from connectors.registry import UnknownSourceError, load_source
 from connectors.source import SourceError
 from connectors.sync import SyncCanceled, SyncOptions, SyncResult, full_sync, incremental_sync
+
+CHECK_INTERVAL = 1.0  # seconds between cancelation checks / heartbeats during a sync
 
 
 class Suspended(SyncCanceled):
@@ -48,13 +51,21 @@ async def run_job(
     connector = await connectors.get(job["connector"]["id"])
     options = options or SyncOptions()
 
+    last_check = 0.0
+
     async def checkpoint() -> None:
+        """Between batches: stop promptly on shutdown; at most once per CHECK_INTERVAL ask
+        Elasticsearch whether the job was canceled, and heartbeat."""
+        nonlocal last_check
+        if stopping():
+            raise Suspended("the service is stopping")
+        if time.monotonic() - last_check < CHECK_INTERVAL:
+            return
+        last_check = time.monotonic()
         current = await jobs.get(job_id)
         if current["status"] == CANCELING:
             raise SyncCanceled("canceled on request")
-        if stopping():
-            raise Suspended("the service is stopping")
-        await jobs.update(job_id, {"last_seen": now()})
+        await jobs.update(job_id, {"last_seen": now()}, refresh=False)
 
     options.checkpoint = checkpoint
     result: SyncResult | None = None

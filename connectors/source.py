@@ -31,6 +31,10 @@ class Operation:
 class BaseDataSource(ABC):
     name: ClassVar[str]
     supports_incremental: ClassVar[bool] = False
+    # A source with versions puts a ``_version`` string in each document (any token that
+    # changes whenever the document does) and can list (id, version) pairs cheaply, so a
+    # re-sync fetches only what changed.
+    supports_versions: ClassVar[bool] = False
 
     def __init__(self, configuration: Mapping[str, Any]) -> None:
         self.config: Config = self.config_schema().parse(configuration)
@@ -49,6 +53,14 @@ class BaseDataSource(ABC):
     @abstractmethod
     def get_docs(self) -> AsyncIterator[dict[str, Any]]:
         """Every document of the source, streamed."""
+
+    def get_versions(self) -> AsyncIterator[tuple[str, str]]:
+        """(``_id``, ``_version``) of every document, without the documents."""
+        raise NotImplementedError(f"{self.name} does not list versions")
+
+    def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[dict[str, Any]]:
+        """The current documents for ``ids``; ids that no longer exist are left out."""
+        raise NotImplementedError(f"{self.name} does not fetch documents by id")
 
     def get_docs_incrementally(self, cursor: Any) -> AsyncIterator[Operation]:
         """Changes since ``cursor`` (None: from the beginning). After the iterator is

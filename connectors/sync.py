@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
-from connectors.documents import HASH_FIELD, DocumentError, PreparedDoc, hash64, prepare
+from connectors.documents import (
+    HASH_FIELD,
+    DocumentError,
+    PreparedDoc,
+    hash64,
+    prepare,
+    version_hash,
+)
 from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
 from connectors.es.snapshot import IndexSnapshot, scan_ids
 from connectors.source import BaseDataSource
@@ -117,12 +124,20 @@ async def full_sync(
     sink = _sink(client, index, options)
     batch: list[PreparedDoc] = []
     try:
-        async for doc in source.get_docs():
+        # With versions and something already indexed, compare versions first and fetch
+        # only changed documents; a first sync streams everything in one pass.
+        docs = (
+            _changed_docs(source, snapshot, result, options)
+            if source.supports_versions and len(snapshot)
+            else source.get_docs()
+        )
+        async for doc in docs:
             result.seen += 1
+            raw_id = doc.get("_id")
             try:
                 batch.append(prepare(doc))
             except DocumentError as exc:
-                _record_bad_doc(result, snapshot, doc, exc)
+                _record_bad_doc(result, snapshot, raw_id, exc)
             if len(batch) >= BATCH:
                 await _send_changed(batch, snapshot, sink, result)
                 batch = []
@@ -147,15 +162,46 @@ async def full_sync(
     return result
 
 
+async def _changed_docs(
+    source: BaseDataSource, snapshot: IndexSnapshot, result: SyncResult, options: SyncOptions
+) -> AsyncIterator[dict[str, Any]]:
+    """Documents whose version differs from the index's (or that it lacks); unchanged ones
+    are marked seen and counted, never fetched."""
+    pending: list[tuple[str, str]] = []
+
+    async def changed(pairs: list[tuple[str, str]]) -> AsyncIterator[dict[str, Any]]:
+        ids = np.fromiter((hash64(i.encode()) for i, _ in pairs), np.uint64, len(pairs))
+        versions = np.fromiter((version_hash(v) for _, v in pairs), np.uint64, len(pairs))
+        unchanged = snapshot.observe(ids, versions)
+        result.unchanged += int(unchanged.sum())
+        result.seen += int(unchanged.sum())
+        wanted = [i for (i, _), same in zip(pairs, unchanged.tolist(), strict=True) if not same]
+        if wanted:
+            async for doc in source.get_docs_by_ids(wanted):
+                yield doc
+        if options.checkpoint:
+            await options.checkpoint()
+
+    async for pair in source.get_versions():
+        pending.append(pair)
+        if len(pending) >= BATCH:
+            async for doc in changed(pending):
+                yield doc
+            pending = []
+    if pending:
+        async for doc in changed(pending):
+            yield doc
+
+
 def _record_bad_doc(
-    result: SyncResult, snapshot: IndexSnapshot, doc: dict[str, Any], exc: Exception
+    result: SyncResult, snapshot: IndexSnapshot, raw_id: Any, exc: Exception
 ) -> None:
     """A document that cannot be sent is reported, and its old version is kept (not stale)."""
-    doc_id = str(doc.get("_id", "?"))
+    doc_id = "?" if raw_id is None else str(raw_id)
     result.failed += 1
     if len(result.failures) < 100:
         result.failures.append(ItemFailure(doc_id, "index", 0, "document_error", str(exc)))
-    if doc.get("_id") not in (None, ""):
+    if raw_id not in (None, ""):
         snapshot.mark_seen(np.array([hash64(doc_id.encode())], dtype=np.uint64))
 
 

@@ -122,8 +122,8 @@ class JobStore:
             raise LookupError(f"no sync job with id {job_id!r}") from None
         return {"id": hit["_id"], **hit["_source"]}
 
-    async def update(self, job_id: str, fields: dict[str, Any]) -> None:
-        await self.client.update(index=JOBS_INDEX, id=job_id, doc=fields, refresh=True)
+    async def update(self, job_id: str, fields: dict[str, Any], refresh: bool = True) -> None:
+        await self.client.update(index=JOBS_INDEX, id=job_id, doc=fields, refresh=refresh)
 
     async def claim(self, job_id: str) -> bool:
         """Move a runnable job to in_progress unless another worker got it first."""

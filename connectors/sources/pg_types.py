@@ -32,6 +32,7 @@ import ipaddress
 import math
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from psycopg.types.range import Range
@@ -92,6 +93,75 @@ def to_json(value: Any) -> Any:
             "bounds": value.bounds,
         }
     return str(value)
+
+
+# Types whose Python values are already JSON: no per-value work at all. bool, name, int8,
+# int2, int4, text, oid, json, bpchar, varchar, jsonb and the arrays of those.
+_AS_IS = {
+    16,
+    19,
+    20,
+    21,
+    23,
+    25,
+    26,
+    114,
+    1042,
+    1043,
+    3802,
+    1000,
+    1003,
+    1005,
+    1007,
+    1009,
+    1014,
+    1015,
+    1016,
+    199,
+    3807,
+}
+_TIMESTAMP_TZ = 1184
+_NAIVE_TEMPORAL = {1082, 1083, 1114}  # date, time, timestamp
+_FLOATS = {700, 701}
+_NUMERIC = 1700
+_MONEY = 790
+
+
+def _temporal(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _timestamptz(value: Any) -> Any:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def _float(value: Any) -> Any:
+    return None if value is None else _number(value)
+
+
+def _numeric(value: Any) -> Any:
+    if value is None:
+        return None
+    if value.is_finite():
+        return float(value)
+    return to_json(value)
+
+
+def converter_for(type_oid: int) -> Callable[[Any], Any] | None:
+    """The converter for a column, chosen once per query; None where values pass as is."""
+    if type_oid in _AS_IS:
+        return None
+    if type_oid in _NAIVE_TEMPORAL:
+        return _temporal
+    if type_oid == _TIMESTAMP_TZ:
+        return _timestamptz
+    if type_oid in _FLOATS:
+        return _float
+    if type_oid == _MONEY:
+        return money_to_json
+    if type_oid == _NUMERIC:
+        return _numeric
+    return to_json
 
 
 def money_to_json(text: str | None) -> float | None:

@@ -74,3 +74,13 @@ def test_interval_and_cron_schedules():
         parse_cron("* * *")
     with pytest.raises(ValueError, match="outside 0-59"):
         parse_cron("61 * * * *")
+
+
+@pytest.mark.parametrize(
+    "values", [["1"], ["a|b", "c\\d"], ["", "|"], ["x:y", "2024-01-01 00:00:00"]]
+)
+def test_ids_round_trip_whatever_the_key_values(values):
+    from connectors.sources.pg_plans import decode_id, encode_id
+
+    doc_id = encode_id("t", values)
+    assert decode_id(doc_id) == ("t", values)

@@ -242,3 +242,39 @@ def test_cli_without_elasticsearch_url_says_so(tmp_path):
     )
     assert done.returncode == 1
     assert "no Elasticsearch URL" in done.stderr
+
+
+def test_composite_keys_and_custom_queries_resync_only_what_changed(connector):
+    connector.sql("""CREATE TABLE pairs (a text, b int, v text, updated_at timestamp DEFAULT now(),
+                                         PRIMARY KEY (a, b));
+                     INSERT INTO pairs (a, b, v) SELECT 'k|' || (g % 7), g, 'v' || g
+                     FROM generate_series(1, 300) g""")
+    connector.create()
+    assert connector.sync()["indexed"] == 300
+    connector.sql("UPDATE pairs SET v = 'changed' WHERE b IN (5, 6)")
+    connector.sql("DELETE FROM pairs WHERE b = 7")
+    result = connector.sync()
+    assert (result["indexed"], result["deleted"], result["unchanged"]) == (2, 1, 297)
+    docs = connector.docs()
+    assert docs["pairs:k\\|5|5"]["v"] == "changed"
+    assert len(docs) == 299
+
+    spec = yaml.safe_load(connector.path.read_text())
+    spec["configuration"]["queries"] = [
+        {"name": "odd", "id_columns": ["b"], "query": "SELECT b, v FROM pairs WHERE b % 2 = 1"}
+    ]
+    connector.path.write_text(yaml.safe_dump(spec))
+    connector.create()
+    result = connector.cli("sync", connector.index, "--allow-mass-delete")
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)
+    assert (counts["indexed"], counts["deleted"]) == (149, 299)
+    connector.sql("UPDATE pairs SET v = 'again' WHERE b = 9")
+    again = connector.sync()
+    assert (again["indexed"], again["unchanged"]) == (1, 148)
+    assert connector.docs()["odd:9"] == {
+        "b": 9,
+        "v": "again",
+        "_table": "odd",
+        "_content_hash": connector.docs()["odd:9"]["_content_hash"],
+    }

@@ -1,0 +1,96 @@
+"""docs/s and peak RSS of a `connectors sync` of N rows, first and unchanged re-sync
+(for the record, not a test). Starts (or reuses) the harness's local services.
+
+    python scripts/measure_sync.py --rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import psycopg
+import yaml
+
+from harness.services.options import ServiceOptions
+from harness.services.provider import start_reusable
+
+TABLE = """
+CREATE TABLE bench (id bigint PRIMARY KEY, title text, body text, price numeric(10,2),
+                    qty int, active boolean, tags text[], meta jsonb, created timestamptz,
+                    updated_at timestamp);
+INSERT INTO bench SELECT g, 'title ' || g, repeat(md5(g::text), 4), g % 1000 + 0.99, g % 97,
+       g % 2 = 0, ARRAY['t' || (g % 10), 'u' || (g % 7)], jsonb_build_object('k', g, 's', 'v'),
+       timestamptz '2024-01-01' + g * interval '1 second',
+       timestamp '2024-01-01' + g * interval '1 second'
+FROM generate_series(1, %(rows)s) g;
+"""
+
+
+def run_sync(env: dict[str, str], connector_id: str, *extra: str) -> tuple[dict, float, int]:
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        ["connectors", "sync", connector_id, *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    out = proc.stdout.read() if proc.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"sync failed: {proc.stderr.read() if proc.stderr else ''}")
+    return json.loads(out), elapsed, usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    options = ServiceOptions(backend="local", reuse=True)
+    es = start_reusable("elasticsearch", options).endpoint
+    pg = start_reusable("postgresql", options).endpoint
+    schema = f"bench_{args.rows}"
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"SET search_path TO {schema}")
+        conn.execute(TABLE.replace("%(rows)s", str(args.rows)))
+    index = f"bench-{args.rows}"
+    spec = {
+        "id": index,
+        "service_type": "postgresql",
+        "index_name": index,
+        "configuration": {
+            "host": pg.host,
+            "port": pg.port,
+            "username": pg.user,
+            "password": pg.password.reveal(),
+            "database": pg.dbname,
+            "schema": schema,
+        },
+    }
+    env = dict(os.environ, CONNECTORS_ES_URL=es.url)
+    subprocess.run(["curl", "-s", "-XDELETE", f"{es.url}/{index}"], capture_output=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
+        yaml.safe_dump(spec, handle)
+    subprocess.run(
+        ["connectors", "create", "--config", handle.name], env=env, check=True, capture_output=True
+    )
+    os.unlink(handle.name)
+    for label in ("full sync", "unchanged re-sync"):
+        result, elapsed, rss_mb = run_sync(env, index)
+        print(
+            f"{label:<18} rows={args.rows} indexed={result['indexed']} "
+            f"unchanged={result['unchanged']} sync={result['seconds']:.2f}s "
+            f"({result['docs_per_second']:.0f} docs/s) process={elapsed:.2f}s peak_rss={rss_mb}MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
