@@ -15,11 +15,10 @@ from typing import Any
 
 import yaml
 
+from connectors.api import ConnectorSpecError, save_connector, sync_connector
 from connectors.config import ConfigError
 from connectors.es.client import EsSettings, es_client
-from connectors.es.state import COMPLETED, ConnectorStore, JobStore, ensure_state_indices, now
-from connectors.jobs import run_job
-from connectors.registry import load_source
+from connectors.es.state import COMPLETED, ConnectorStore, JobStore
 from connectors.service import ConnectorsService
 from connectors.sync import SyncOptions
 
@@ -36,62 +35,25 @@ def _load_file(path: str) -> dict[str, Any]:
     return data
 
 
-def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
-    """Validate a connector file and shape it like Elastic's connector documents."""
-    for key in ("id", "service_type", "index_name"):
-        if not spec.get(key):
-            raise CliError(f"connector file is missing {key!r}")
-    source = load_source(spec["service_type"])
-    schema = source.config_schema()
-    config = schema.parse(spec.get("configuration") or {})
-    described = schema.describe()
-    configuration = {name: described[name] | {"value": config[name]} for name in described}
-    return {
-        "id": spec["id"],
-        "name": spec.get("name", spec["id"]),
-        "service_type": spec["service_type"],
-        "index_name": spec["index_name"],
-        "configuration": configuration,
-        "scheduling": spec.get("scheduling", {}),
-        "status": "configured",
-        "last_sync_status": None,
-        "last_synced": None,
-        "last_sync_error": None,
-        "last_seen": None,
-        "sync_cursor": None,
-        "created_at": now(),
-        "is_native": False,
-        "language": spec.get("language"),
-    }
-
-
 async def cmd_create(client: Any, args: argparse.Namespace) -> int:
-    doc = connector_document(_load_file(args.config))
-    await ensure_state_indices(client)
-    await ConnectorStore(client).save(doc)
+    doc = await save_connector(client, _load_file(args.config))
     print(f"connector {doc['id']} ({doc['service_type']} -> {doc['index_name']}) saved")
     return 0
 
 
 async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
-    await ensure_state_indices(client)
-    connector = await ConnectorStore(client).get(args.connector_id)
-    jobs = JobStore(client)
-    job_id = await jobs.create(
-        connector, "incremental" if args.incremental else "full", "on_demand"
-    )
-    if not await jobs.claim(job_id):
-        raise CliError(f"job {job_id} was taken by another worker")
     options = SyncOptions(
         allow_mass_delete=args.allow_mass_delete, bulk_concurrency=args.concurrency
     )
-    status, result, error = await run_job(client, job_id, options)
+    job_type = "incremental" if args.incremental else "full"
+    outcome = await sync_connector(client, args.connector_id, job_type, options)
+    result = outcome.result
     if result is not None:
         print(
             json.dumps(
                 {
-                    "job_id": job_id,
-                    "status": status,
+                    "job_id": outcome.job_id,
+                    "status": outcome.status,
                     "job_type": result.job_type,
                     "seen": result.seen,
                     "indexed": result.indexed,
@@ -103,8 +65,8 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
                 }
             )
         )
-    if status != COMPLETED:
-        raise CliError(f"sync job {job_id} {status}: {error}")
+    if outcome.status != COMPLETED:
+        raise CliError(f"sync job {outcome.job_id} {outcome.status}: {outcome.error}")
     return 0
 
 
@@ -184,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"connectors: {exc}", file=sys.stderr)
         return 2
-    except (CliError, LookupError, ValueError, OSError) as exc:
+    except (CliError, ConnectorSpecError, LookupError, ValueError, OSError) as exc:
         print(f"connectors: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:

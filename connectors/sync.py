@@ -92,7 +92,14 @@ class SyncResult:
 async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[str, Any]) -> None:
     if await client.indices.exists(index=index):
         return
-    mappings = {"properties": {HASH_FIELD: {"type": "keyword", "index": False, "doc_values": True}}}
+    mappings = {
+        "properties": {HASH_FIELD: {"type": "keyword", "index": False, "doc_values": True}},
+        # JSON floats default to 32-bit `float`, which rejects large doubles and rounds the
+        # indexed value; sources hand us doubles.
+        "dynamic_templates": [
+            {"doubles": {"match_mapping_type": "double", "mapping": {"type": "double"}}}
+        ],
+    }
     try:
         await client.indices.create(index=index, settings=settings or None, mappings=mappings)
     except Exception as exc:  # a concurrent creator wins the race

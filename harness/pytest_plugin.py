@@ -8,21 +8,50 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from harness.namespace import RunNamespace
-from harness.services.base import ElasticsearchEndpoint, PostgresEndpoint, ServiceError
+from fixtures.corpus import DEFAULT_SEED, SIZES
+from harness.plugin_scenarios import (
+    corpus_seed,
+    corpus_size,
+    generate_ids,
+    mark_scenarios,
+    scenario_label,
+    scenario_run,
+    write_summary,
+)
+from harness.plugin_services import (
+    OPTIONS_KEY,
+    STARTED_KEY,
+    elasticsearch_service,
+    es_endpoint,
+    is_xdist_controller,
+    pg_endpoint,
+    postgres_service,
+    run_namespace,
+    share_with_workers,
+    stop_shared,
+)
+from harness.services.base import ElasticsearchEndpoint, ServiceError
 from harness.services.es_distribution import DEFAULT_ES_VERSION
 from harness.services.options import BACKENDS, ServiceOptions
 from harness.services.postgres import find_bindir, server_version
-from harness.services.provider import SERVICES, choose_backend, provide
+from harness.services.provider import SERVICES, choose_backend
 from harness.services.workdirs import clean_stale
 
-OPTIONS_KEY = pytest.StashKey[ServiceOptions]()
-STARTED_KEY = pytest.StashKey[list[Any]]()
+__all__ = [  # fixtures this plugin provides
+    "corpus_seed",
+    "corpus_size",
+    "elasticsearch_service",
+    "es_endpoint",
+    "pg_endpoint",
+    "postgres_service",
+    "run_namespace",
+    "scenario_label",
+    "scenario_run",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,14 +81,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pg-bindir", default=None, help="directory holding initdb and postgres")
     group.addoption(
         "--reuse-services",
+        "--keep-services",
         action="store_true",
         default=None,
+        dest="reuse_services",
         help="keep local services up after the run and attach to them next time",
     )
+    group.addoption(
+        "--subject",
+        default="cli",
+        help="what syncs: cli (the connectors command, default), inprocess (the runtime API, "
+        "faster) or command:TEMPLATE (with {es_url} {index} {config} {mode})",
+    )
+    group.addoption(
+        "--corpus-size",
+        default="small",
+        choices=list(SIZES),
+        help="rows in scenario corpora: " + ", ".join(f"{k}={v}" for k, v in SIZES.items()),
+    )
+    group.addoption("--seed", type=int, default=DEFAULT_SEED, help="corpus seed")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "services: needs the real Elasticsearch and PostgreSQL")
+    config.addinivalue_line("markers", "scenario: a standard-suite scenario of a connector")
+    config.addinivalue_line("markers", "incremental: needs a source with incremental sync")
     try:
         config.stash[OPTIONS_KEY] = ServiceOptions.from_env(
             backend=config.getoption("backend"),
@@ -76,6 +122,27 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         clean_stale()
     _teardown_on_sigterm()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if is_xdist_controller(session.config):
+        try:
+            share_with_workers(session.config)
+        except ServiceError as exc:
+            raise pytest.UsageError(f"services for the xdist workers: {exc}") from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if is_xdist_controller(config):
+        stop_shared(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    generate_ids(metafunc)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_scenarios(items)
 
 
 def _teardown_on_sigterm() -> None:
@@ -112,50 +179,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"search-harness: {where}; {', '.join(versions)}{reuse}"]
 
 
-def _service(request: pytest.FixtureRequest, name: str) -> Iterator[Any]:
-    options = request.config.stash[OPTIONS_KEY]
-    failure = None
-    try:
-        service = provide(name, options)
-    except ServiceError as exc:
-        failure = f"{name} could not be provided: {exc}"
-    if failure:
-        pytest.fail(failure, pytrace=False)
-    request.config.stash[STARTED_KEY].append(service)
-    try:
-        yield service
-    finally:
-        service.stop()
-
-
-@pytest.fixture(scope="session")
-def elasticsearch_service(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The session's Elasticsearch (started, attached or reused per the options)."""
-    yield from _service(request, "elasticsearch")
-
-
-@pytest.fixture(scope="session")
-def postgres_service(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The session's PostgreSQL server (started, attached or reused per the options)."""
-    yield from _service(request, "postgresql")
-
-
-@pytest.fixture(scope="session")
-def es_endpoint(elasticsearch_service: Any) -> ElasticsearchEndpoint:
-    return elasticsearch_service.endpoint
-
-
-@pytest.fixture(scope="session")
-def pg_endpoint(postgres_service: Any) -> PostgresEndpoint:
-    return postgres_service.endpoint
-
-
-@pytest.fixture(scope="session")
-def run_namespace() -> RunNamespace:
-    return RunNamespace.new()
-
-
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    write_summary(terminalreporter, config)
     started = config.stash.get(STARTED_KEY, [])
     if not started:
         return

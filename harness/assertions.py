@@ -1,0 +1,220 @@
+"""Outcome assertions: the index compared with the source's truth, and the sync-job record
+compared with what happened. Each failure says exactly what is wrong, with a readable diff
+of the first mismatches."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from harness.index_reader import CHUNK, IndexReader
+from harness.services.base import ElasticsearchEndpoint
+from harness.services.es_http import es_request
+
+SHOWN = 5
+
+
+class OutcomeError(AssertionError):
+    """The index or the job record does not match what the source says it must be."""
+
+
+@dataclass
+class Comparison:
+    expected: int = 0
+    actual: int = 0
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    mismatched: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not (self.missing or self.extra or self.mismatched or self.duplicates)
+            and self.expected == self.actual
+        )
+
+    def report(self, index: str) -> str:
+        lines = [
+            f"index {index!r} does not match the source: expected {self.expected} "
+            f"documents, found {self.actual}"
+        ]
+        if self.missing:
+            lines.append(
+                f"{len(self.missing)} missing (in the source, not in the index), e.g. "
+                + ", ".join(self.missing[:SHOWN])
+            )
+        if self.extra:
+            lines.append(
+                f"{len(self.extra)} extra (in the index, not in the source: stale or "
+                "wrongly keyed), e.g. " + ", ".join(self.extra[:SHOWN])
+            )
+        if self.duplicates:
+            lines.append(
+                f"{len(self.duplicates)} duplicates (the same source document under "
+                "two ids), e.g. " + ", ".join(f"{a} = {b}" for a, b in self.duplicates[:SHOWN])
+            )
+        if self.mismatched:
+            lines.append(f"{len(self.mismatched)} documents differ field by field; first ones:")
+            for doc_id, diffs in self.mismatched[:SHOWN]:
+                lines.append(f"  {doc_id}:")
+                lines.extend(f"    {d}" for d in diffs[:8])
+        return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 120 else text[:100] + f"... ({len(text)} chars)"
+
+
+def diff_fields(
+    expected: dict[str, Any], actual: dict[str, Any], ignore: frozenset[str]
+) -> list[str]:
+    diffs = []
+    for name in sorted(set(expected) | set(actual)):
+        if name in ignore:
+            continue
+        if name not in actual:
+            diffs.append(f"{name}: missing (expected {_short(expected[name])})")
+        elif name not in expected:
+            diffs.append(f"{name}: unexpected field (value {_short(actual[name])})")
+        elif not _equal(expected[name], actual[name]):
+            diffs.append(f"{name}: expected {_short(expected[name])}, got {_short(actual[name])}")
+    return diffs
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """JSON equality: 1 equals 1.0, but true is not 1 and "1" is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return bool(a == b)
+
+
+def _chunks(items: Iterable[tuple[str, dict]], size: int) -> Iterator[list[tuple[str, dict]]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def compare_index(
+    reader: IndexReader,
+    expected_docs: Iterable[tuple[str, dict]],
+    ignore_fields: Iterable[str] = (),
+) -> Comparison:
+    """Every expected document present and equal field by field; nothing else there."""
+    ignore = frozenset(ignore_fields)
+    reader.refresh()
+    result = Comparison(actual=reader.count())
+    expected_ids: set[str] = set()
+    fingerprints: dict[str, str] = {}
+    for chunk in _chunks(expected_docs, CHUNK):
+        found = reader.get_many([doc_id for doc_id, _ in chunk])
+        for doc_id, doc in chunk:
+            if doc_id in expected_ids:
+                raise OutcomeError(
+                    f"the expected documents contain {doc_id!r} twice: "
+                    "the fixture's id rule is not unique"
+                )
+            expected_ids.add(doc_id)
+            result.expected += 1
+            if doc_id not in found:
+                result.missing.append(doc_id)
+                continue
+            diffs = diff_fields(doc, found[doc_id], ignore)
+            if diffs:
+                result.mismatched.append((doc_id, diffs))
+    if result.actual != result.expected or result.missing:
+        extra = [doc_id for doc_id in reader.ids() if doc_id not in expected_ids]
+        result.extra = extra
+        # An extra document whose content equals an expected one is a duplicate.
+        for chunk_ids in (extra[i : i + CHUNK] for i in range(0, min(len(extra), 5000), CHUNK)):
+            for doc_id, doc in reader.get_many(chunk_ids).items():
+                fingerprints[doc_id] = _fingerprint(doc, ignore)
+        if fingerprints:
+            wanted = Counter(fingerprints.values())
+            for chunk in _chunks(expected_docs, CHUNK):
+                for doc_id, doc in chunk:
+                    mark = _fingerprint(doc, ignore)
+                    if mark in wanted:
+                        twin = next(k for k, v in fingerprints.items() if v == mark)
+                        result.duplicates.append((doc_id, twin))
+                        wanted.pop(mark)
+    return result
+
+
+def _fingerprint(doc: dict[str, Any], ignore: frozenset[str]) -> str:
+    return json.dumps(
+        {k: v for k, v in doc.items() if k not in ignore}, sort_keys=True, default=str
+    )
+
+
+def assert_index_matches_source(
+    endpoint: ElasticsearchEndpoint,
+    index: str,
+    expected_docs: Iterable[tuple[str, dict]],
+    ignore_fields: Iterable[str] = (),
+) -> Comparison:
+    comparison = compare_index(IndexReader(endpoint, index), expected_docs, ignore_fields)
+    if not comparison.ok:
+        raise OutcomeError(comparison.report(index))
+    return comparison
+
+
+def latest_job(endpoint: ElasticsearchEndpoint, connector_id: str) -> dict[str, Any]:
+    es_request(endpoint, "POST", "/.elastic-connectors-sync-jobs/_refresh")
+    found = es_request(
+        endpoint,
+        "POST",
+        "/.elastic-connectors-sync-jobs/_search",
+        {
+            "size": 1,
+            "query": {"term": {"connector.id": connector_id}},
+            "sort": [{"created_at": "desc"}],
+        },
+    )
+    hits = found["hits"]["hits"]
+    if not hits:
+        raise OutcomeError(f"no sync job recorded for connector {connector_id!r}")
+    return hits[0]["_source"]
+
+
+def assert_job_record(
+    endpoint: ElasticsearchEndpoint,
+    connector_id: str,
+    *,
+    status: str,
+    job_type: str | None = None,
+    **counts: int,
+) -> dict[str, Any]:
+    """The latest sync job of the connector has this status, type and exact counts
+    (e.g. ``indexed_document_count=10``, ``deleted_document_count=0``)."""
+    job = latest_job(endpoint, connector_id)
+    problems = []
+    if job.get("status") != status:
+        problems.append(
+            f"status is {job.get('status')!r}, expected {status!r} (error: {job.get('error')})"
+        )
+    if job_type and job.get("job_type") != job_type:
+        problems.append(f"job_type is {job.get('job_type')!r}, expected {job_type!r}")
+    for name, value in counts.items():
+        if job.get(name) != value:
+            problems.append(f"{name} is {job.get(name)}, expected {value}")
+    if problems:
+        raise OutcomeError(f"sync job record of {connector_id!r}: " + "; ".join(problems))
+    return job
+
+
+def assert_nothing_written(
+    before: tuple[int, int, int], after: tuple[int, int, int], index: str
+) -> None:
+    """Index/delete operation counts and the highest sequence number did not move."""
+    labels = ("documents written", "documents deleted", "highest _seq_no")
+    moved = [
+        f"{label}: {b} -> {a}" for label, b, a in zip(labels, before, after, strict=True) if a != b
+    ]
+    if moved:
+        raise OutcomeError(f"a sync of an unchanged source wrote to {index!r}: " + "; ".join(moved))

@@ -1,0 +1,93 @@
+"""Scenario fixtures, test ids that name the connector, and the end-of-run table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord
+from harness.subjects import make_subject
+
+RECORDS_KEY = pytest.StashKey[list[SyncRecord]]()
+
+
+def scenario_of(cls: Any) -> ConnectorScenario | None:
+    scenario = getattr(cls, "scenario", None)
+    return scenario if isinstance(scenario, ConnectorScenario) else None
+
+
+def generate_ids(metafunc: pytest.Metafunc) -> None:
+    scenario = scenario_of(metafunc.cls)
+    if scenario is not None and "scenario_label" in metafunc.fixturenames:
+        size = metafunc.config.getoption("corpus_size")
+        label = f"{scenario.connector}-{size}"
+        metafunc.parametrize("scenario_label", [label], ids=[label])
+
+
+def mark_scenarios(items: list[pytest.Item]) -> None:
+    for item in items:
+        scenario = scenario_of(getattr(item, "cls", None))
+        if scenario is not None:
+            item.add_marker(pytest.mark.scenario)
+            item.add_marker(pytest.mark.services)
+            if "incremental" in item.name:
+                item.add_marker(pytest.mark.incremental)
+
+
+@pytest.fixture
+def scenario_label(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "scenario"))
+
+
+@pytest.fixture(scope="session")
+def corpus_size(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("corpus_size"))
+
+
+@pytest.fixture(scope="session")
+def corpus_seed(request: pytest.FixtureRequest) -> int:
+    return int(request.config.getoption("seed"))
+
+
+@pytest.fixture
+def scenario_run(
+    request: pytest.FixtureRequest,
+    scenario_label: str,
+    es_endpoint: Any,
+    run_namespace: Any,
+    corpus_seed: int,
+) -> Iterator[ScenarioRun]:
+    """A fresh source namespace, index and connector id for one scenario; cleaned up after."""
+    scenario = scenario_of(request.cls)
+    if scenario is None:
+        raise pytest.UsageError("scenario_run needs a test class with a `scenario` declaration")
+    from harness.plugin_services import SERVICE_FIXTURES
+
+    endpoint = request.getfixturevalue(SERVICE_FIXTURES[scenario.service])
+    name = f"{scenario.connector}-{request.node.originalname.removeprefix('test_')}"
+    fixture = scenario.fixture(endpoint, run_namespace.pg_name(name)[:55], corpus_seed)
+    subject = make_subject(request.config.getoption("subject"), es_endpoint)
+    index = run_namespace.es_name(name)
+    run = ScenarioRun(scenario, name, fixture, subject, es_endpoint, index, connector_id=index)
+    try:
+        yield run
+    finally:
+        request.config.stash.setdefault(RECORDS_KEY, []).extend(run.records)
+        run.cleanup()
+
+
+def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    records = config.stash.get(RECORDS_KEY, [])
+    if not records:
+        return
+    terminalreporter.section("scenario syncs")
+    terminalreporter.write_line(
+        f"{'scenario':<58} {'mode':<12} {'docs':>9} {'seconds':>8} {'docs/s':>9}"
+    )
+    for r in records:
+        rate = f"{r.docs / r.seconds:9.0f}" if r.seconds and r.docs else f"{'-':>9}"
+        terminalreporter.write_line(
+            f"{r.scenario[:58]:<58} {r.mode:<12} {r.docs:>9} {r.seconds:8.2f} {rate}"
+        )

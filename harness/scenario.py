@@ -1,0 +1,121 @@
+"""A connector's scenario declaration, and one scenario's run: the source fixture, the
+subject, the index and the connector id, with the outcome checks bound to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.assertions import (
+    assert_index_matches_source,
+    assert_job_record,
+    assert_nothing_written,
+)
+from harness.index_reader import IndexReader
+from harness.services.base import ElasticsearchEndpoint
+from harness.services.es_http import EsHttpError, es_request
+from harness.subjects import ConnectorSpec, SyncOutcome, SyncSubject
+
+
+class SourceFixture(Protocol):
+    """What ``fixtures/<connector>.py`` provides for the standard suite."""
+
+    def load(self, size: str | int) -> None: ...
+    def load_edge_cases(self) -> None: ...
+    def mutate(self, update: float = 0.0, delete: float = 0.0, insert: float = 0.0) -> Any: ...
+    def poison(self) -> None: ...
+    def expected_docs(self) -> Any: ...
+    def expected_count(self) -> int: ...
+    def configuration(self) -> dict[str, Any]: ...
+    def unreachable_configuration(self) -> dict[str, Any]: ...
+    def invalid_configuration(self) -> dict[str, Any]: ...
+    def future_cursor(self) -> Any: ...
+    def drop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ConnectorScenario:
+    """Everything the standard suite needs to know about a connector."""
+
+    connector: str  # the source's registered name (service_type)
+    service: str  # the harness service the source needs: "postgresql", ...
+    fixture: Callable[[Any, str, int], SourceFixture]  # (endpoint, namespace name, seed)
+    capabilities: frozenset[str] = frozenset()  # "incremental", ...
+    ignore_fields: tuple[str, ...] = ("_content_hash",)  # runtime metadata, not content
+    change_fraction: float = 0.05
+
+
+@dataclass
+class SyncRecord:
+    scenario: str
+    mode: str
+    docs: int
+    seconds: float
+
+
+@dataclass
+class ScenarioRun:
+    scenario: ConnectorScenario
+    name: str
+    fixture: SourceFixture
+    subject: SyncSubject
+    es: ElasticsearchEndpoint
+    index: str
+    connector_id: str
+    records: list[SyncRecord] = field(default_factory=list)
+
+    def spec(self, configuration: dict[str, Any] | None = None) -> ConnectorSpec:
+        return ConnectorSpec(
+            self.connector_id,
+            self.scenario.connector,
+            self.index,
+            configuration if configuration is not None else self.fixture.configuration(),
+        )
+
+    def sync(
+        self,
+        mode: str = "full",
+        configuration: dict[str, Any] | None = None,
+        expect_ok: bool = True,
+        allow_mass_delete: bool = False,
+    ) -> SyncOutcome:
+        outcome = self.subject.sync(self.spec(configuration), mode, allow_mass_delete)
+        self.records.append(SyncRecord(self.name, mode, outcome.docs, outcome.seconds))
+        if expect_ok and not outcome.ok:
+            raise AssertionError(f"{mode} sync failed ({outcome.status}): {outcome.error}")
+        return outcome
+
+    def assert_index_matches(self) -> None:
+        assert_index_matches_source(
+            self.es, self.index, self.fixture.expected_docs(), self.scenario.ignore_fields
+        )
+
+    def assert_job(self, status: str = "completed", **counts: int) -> None:
+        if self.subject.records_jobs:
+            assert_job_record(self.es, self.connector_id, status=status, **counts)
+
+    def write_stats(self) -> tuple[int, int, int]:
+        return IndexReader(self.es, self.index).write_stats()
+
+    def assert_nothing_written_since(self, before: tuple[int, int, int]) -> None:
+        IndexReader(self.es, self.index).refresh()
+        assert_nothing_written(before, self.write_stats(), self.index)
+
+    def set_cursor(self, cursor: Any) -> None:
+        """Through the connector protocol's state, as a user editing the connector would."""
+        es_request(
+            self.es,
+            "POST",
+            f"/.elastic-connectors/_update/{self.connector_id}?refresh=true",
+            {"doc": {"sync_cursor": cursor}},
+        )
+
+    def cleanup(self) -> None:
+        self.fixture.drop()
+        es_request(self.es, "DELETE", f"/{self.index}?ignore_unavailable=true")
+        try:
+            es_request(self.es, "DELETE", f"/.elastic-connectors/_doc/{self.connector_id}")
+        except EsHttpError as exc:
+            if exc.status != 404:
+                raise

@@ -1,0 +1,225 @@
+"""What is put under test: anything that syncs a source into an index.
+
+* ``inprocess`` -- the runtime's public API in this process (fast);
+* ``cli`` -- the ``connectors`` command as a subprocess (true end to end);
+* ``command:TEMPLATE`` -- any command line; ``{es_url}``, ``{index}``, ``{config}`` (a JSON
+  file with the connector spec) and ``{mode}`` (full or incremental) are filled in.
+
+Assertions only look at outcomes (the index, the job record), so any implementation fits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.services.base import ElasticsearchEndpoint
+
+
+@dataclass
+class ConnectorSpec:
+    id: str
+    service_type: str
+    index_name: str
+    configuration: dict[str, Any] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "service_type": self.service_type,
+            "index_name": self.index_name,
+            "configuration": self.configuration,
+        }
+
+
+@dataclass
+class SyncOutcome:
+    ok: bool
+    status: str
+    error: str | None
+    counts: dict[str, Any]
+    seconds: float
+
+    @property
+    def docs(self) -> int:
+        return int(self.counts.get("seen", 0))
+
+
+class SyncSubject(Protocol):
+    name: str
+    records_jobs: bool  # writes .elastic-connectors-sync-jobs, so job records can be checked
+
+    def sync(
+        self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
+    ) -> SyncOutcome: ...
+
+
+def _redact(text: str, spec: ConnectorSpec) -> str:
+    for key, value in spec.configuration.items():
+        if "password" in key and isinstance(value, str) and value:
+            text = text.replace(value, "***")
+    return text
+
+
+class InProcessSubject:
+    name = "inprocess"
+    records_jobs = True
+
+    def __init__(self, endpoint: ElasticsearchEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def sync(
+        self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
+    ) -> SyncOutcome:
+        return asyncio.run(self._sync(spec, mode, allow_mass_delete))
+
+    async def _sync(self, spec: ConnectorSpec, mode: str, allow_mass_delete: bool) -> SyncOutcome:
+        from connectors.api import save_connector, sync_connector
+        from connectors.es.client import EsSettings, es_client
+        from connectors.sync import SyncOptions
+
+        started = time.perf_counter()
+        auth = self.endpoint.basic_auth()
+        client = es_client(EsSettings(self.endpoint.url, *(auth or (None, None))))
+        try:
+            try:
+                await save_connector(client, spec.to_dict())
+            except ValueError as exc:  # ConfigError, ConnectorSpecError
+                return SyncOutcome(
+                    False, "refused", _redact(str(exc), spec), {}, time.perf_counter() - started
+                )
+            outcome = await sync_connector(
+                client, spec.id, mode, SyncOptions(allow_mass_delete=allow_mass_delete)
+            )
+        finally:
+            await client.close()
+        result = outcome.result
+        counts = (
+            {}
+            if result is None
+            else {
+                "seen": result.seen,
+                "indexed": result.indexed,
+                "unchanged": result.unchanged,
+                "deleted": result.deleted,
+                "failed": result.failed,
+            }
+        )
+        return SyncOutcome(
+            outcome.status == "completed",
+            outcome.status,
+            outcome.error and _redact(outcome.error, spec),
+            counts,
+            time.perf_counter() - started,
+        )
+
+
+class CliSubject:
+    name = "cli"
+    records_jobs = True
+
+    def __init__(self, endpoint: ElasticsearchEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ, CONNECTORS_ES_URL=self.endpoint.url)
+        auth = self.endpoint.basic_auth()
+        if auth:
+            env["CONNECTORS_ES_USERNAME"], env["CONNECTORS_ES_PASSWORD"] = auth
+        return subprocess.run(
+            ["connectors", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=3600,
+            check=False,
+        )
+
+    def sync(
+        self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
+    ) -> SyncOutcome:
+        started = time.perf_counter()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(spec.to_dict(), handle)
+        try:
+            os.chmod(handle.name, 0o600)
+            created = self._run("create", "--config", handle.name)
+        finally:
+            os.unlink(handle.name)
+        if created.returncode != 0:
+            return SyncOutcome(
+                False,
+                "refused",
+                _redact(created.stderr.strip(), spec),
+                {},
+                time.perf_counter() - started,
+            )
+        args = (
+            ["sync", spec.id]
+            + (["--incremental"] if mode == "incremental" else [])
+            + (["--allow-mass-delete"] if allow_mass_delete else [])
+        )
+        done = self._run(*args)
+        counts = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
+        error = _redact(done.stderr.strip(), spec) or None
+        return SyncOutcome(
+            done.returncode == 0,
+            counts.get("status", "error"),
+            error,
+            counts,
+            time.perf_counter() - started,
+        )
+
+
+class CommandSubject:
+    name = "command"
+    records_jobs = False
+
+    def __init__(self, endpoint: ElasticsearchEndpoint, template: str) -> None:
+        self.endpoint = endpoint
+        self.template = template
+
+    def sync(
+        self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
+    ) -> SyncOutcome:
+        started = time.perf_counter()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(spec.to_dict() | {"allow_mass_delete": allow_mass_delete}, handle)
+        try:
+            os.chmod(handle.name, 0o600)
+            command = self.template.format(
+                es_url=shlex.quote(self.endpoint.url),
+                index=shlex.quote(spec.index_name),
+                config=shlex.quote(handle.name),
+                mode=mode,
+            )
+            done = subprocess.run(
+                command, shell=True, capture_output=True, text=True, timeout=3600, check=False
+            )
+        finally:
+            os.unlink(handle.name)
+        error = _redact(done.stderr.strip(), spec) or None
+        return SyncOutcome(
+            done.returncode == 0,
+            "completed" if done.returncode == 0 else "error",
+            error,
+            {},
+            time.perf_counter() - started,
+        )
+
+
+def make_subject(description: str, endpoint: ElasticsearchEndpoint) -> SyncSubject:
+    if description == "inprocess":
+        return InProcessSubject(endpoint)
+    if description == "cli":
+        return CliSubject(endpoint)
+    if description.startswith("command:"):
+        return CommandSubject(endpoint, description.removeprefix("command:"))
+    raise ValueError(f"unknown subject {description!r}: use inprocess, cli or command:TEMPLATE")

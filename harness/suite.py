@@ -1,0 +1,168 @@
+"""The standard scenario suite. A connector inherits all of it by declaring itself:
+
+    class TestPostgreSQL(StandardSuite):
+        scenario = ConnectorScenario(connector="postgresql", service="postgresql",
+                                     fixture=PostgresFixture, capabilities={"incremental"})
+
+Each test names what it proves; each check names what went wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from harness.index_reader import IndexReader
+from harness.scenario import ConnectorScenario, ScenarioRun
+
+
+class StandardSuite:
+    scenario: ClassVar[ConnectorScenario]
+
+    @pytest.fixture
+    def run(self, scenario_run: ScenarioRun) -> Iterator[ScenarioRun]:
+        yield scenario_run
+
+    def _needs(self, capability: str) -> None:
+        if capability not in self.scenario.capabilities:
+            pytest.skip(f"{self.scenario.connector} does not declare {capability!r}")
+
+    # -- full sync --------------------------------------------------------------------
+
+    def test_full_sync(self, run: ScenarioRun, corpus_size: str) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(
+            indexed_document_count=run.fixture.expected_count(),
+            deleted_document_count=0,
+            total_document_count=run.fixture.expected_count(),
+        )
+
+    def test_second_full_sync_writes_nothing(self, run: ScenarioRun, corpus_size: str) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        before = run.write_stats()
+        run.sync()
+        run.assert_nothing_written_since(before)
+        run.assert_job(indexed_document_count=0, deleted_document_count=0)
+        run.assert_index_matches()
+
+    def test_updates(self, run: ScenarioRun, corpus_size: str) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        change = run.fixture.mutate(update=self.scenario.change_fraction)
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(indexed_document_count=len(change.updated), deleted_document_count=0)
+
+    def test_deletions(self, run: ScenarioRun, corpus_size: str) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        change = run.fixture.mutate(delete=self.scenario.change_fraction)
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(indexed_document_count=0, deleted_document_count=len(change.deleted))
+
+    def test_inserts(self, run: ScenarioRun, corpus_size: str) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        change = run.fixture.mutate(insert=self.scenario.change_fraction)
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(indexed_document_count=len(change.inserted), deleted_document_count=0)
+
+    def test_empty_source(self, run: ScenarioRun) -> None:
+        run.fixture.load(0)
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(indexed_document_count=0, total_document_count=0)
+
+    def test_edge_case_table(self, run: ScenarioRun) -> None:
+        run.fixture.load_edge_cases()
+        run.sync()
+        run.assert_index_matches()
+        before = run.write_stats()
+        run.sync()
+        run.assert_nothing_written_since(before)
+
+    # -- incremental ------------------------------------------------------------------
+
+    def test_incremental_sync_picks_up_exactly_the_changes(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        self._needs("incremental")
+        run.fixture.load(corpus_size)
+        run.sync("incremental")
+        run.assert_index_matches()
+        change = run.fixture.mutate(
+            update=self.scenario.change_fraction, insert=self.scenario.change_fraction
+        )
+        run.sync("incremental")
+        run.assert_index_matches()
+        run.assert_job(job_type="incremental", indexed_document_count=change.changed)
+        before = run.write_stats()
+        run.sync("incremental")
+        run.assert_nothing_written_since(before)
+
+    def test_cursor_from_the_future_yields_nothing(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        self._needs("incremental")
+        if not run.subject.records_jobs:
+            pytest.skip(f"subject {run.subject.name} keeps no connector state to hold a cursor")
+        run.fixture.load(corpus_size)
+        run.sync()
+        run.fixture.mutate(update=self.scenario.change_fraction)
+        run.set_cursor(run.fixture.future_cursor())
+        before = run.write_stats()
+        run.sync("incremental")
+        run.assert_nothing_written_since(before)
+        run.assert_job(job_type="incremental", indexed_document_count=0)
+
+    # -- failures ---------------------------------------------------------------------
+
+    def test_bad_config_fails_clearly_and_leaves_the_index_untouched(
+        self, run: ScenarioRun
+    ) -> None:
+        run.fixture.load("tiny")
+        run.sync()
+        before = run.write_stats()
+        outcome = run.sync(configuration=run.fixture.invalid_configuration(), expect_ok=False)
+        assert not outcome.ok, "a sync with an invalid configuration reported success"
+        assert outcome.error and "port" in outcome.error, (
+            f"the error does not name the bad field 'port': {outcome.error!r}"
+        )
+        run.assert_nothing_written_since(before)
+        run.assert_index_matches()
+
+    def test_unreachable_source_fails_clearly(self, run: ScenarioRun) -> None:
+        run.fixture.load("tiny")
+        run.sync()
+        before = run.write_stats()
+        unreachable = run.fixture.unreachable_configuration()
+        outcome = run.sync(configuration=unreachable, expect_ok=False)
+        assert not outcome.ok, "a sync from an unreachable source reported success"
+        assert outcome.error and str(unreachable.get("port", "")) in outcome.error, (
+            f"the error does not say where it tried to connect: {outcome.error!r}"
+        )
+        run.assert_nothing_written_since(before)
+        run.assert_job(status="error")
+
+    def test_a_failed_read_deletes_nothing(self, run: ScenarioRun, corpus_size: str) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        expected_before = run.fixture.expected_count()
+        run.fixture.mutate(delete=self.scenario.change_fraction)
+        run.fixture.poison()
+        before = run.write_stats()
+        outcome = run.sync(expect_ok=False)
+        assert not outcome.ok, "a sync whose read failed part-way reported success"
+        after = run.write_stats()
+        assert after[1] == before[1], (
+            f"a failed read deleted {after[1] - before[1]} documents: stale deletion must "
+            "only follow a complete read"
+        )
+        assert IndexReader(run.es, run.index).count() == expected_before
