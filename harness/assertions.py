@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -107,6 +107,7 @@ def compare_index(
 ) -> Comparison:
     """Every expected document present and equal field by field; nothing else there."""
     ignore = frozenset(ignore_fields)
+    expected_docs = _reiterable(expected_docs)
     reader.refresh()
     result = Comparison(actual=reader.count())
     expected_ids: set[str] = set()
@@ -146,6 +147,22 @@ def compare_index(
     return result
 
 
+def _reiterable(docs: Any) -> Any:
+    """Documents are walked twice when something is off: regenerate them if given a
+    callable, keep them if re-iterable, else hold them."""
+    if callable(docs):
+        return _Regenerated(docs)
+    return list(docs) if iter(docs) is docs else docs
+
+
+class _Regenerated:
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+
+    def __iter__(self) -> Iterator[tuple[str, dict]]:
+        return iter(self.factory())
+
+
 def _fingerprint(doc: dict[str, Any], ignore: frozenset[str]) -> str:
     return json.dumps(
         {k: v for k, v in doc.items() if k not in ignore}, sort_keys=True, default=str
@@ -155,9 +172,10 @@ def _fingerprint(doc: dict[str, Any], ignore: frozenset[str]) -> str:
 def assert_index_matches_source(
     endpoint: ElasticsearchEndpoint,
     index: str,
-    expected_docs: Iterable[tuple[str, dict]],
+    expected_docs: Iterable[tuple[str, dict]] | Callable[[], Iterable[tuple[str, dict]]],
     ignore_fields: Iterable[str] = (),
 ) -> Comparison:
+    """``expected_docs``: (id, document) pairs, or a callable that regenerates them."""
     comparison = compare_index(IndexReader(endpoint, index), expected_docs, ignore_fields)
     if not comparison.ok:
         raise OutcomeError(comparison.report(index))

@@ -88,7 +88,7 @@ class ScenarioRun:
 
     def assert_index_matches(self) -> None:
         assert_index_matches_source(
-            self.es, self.index, self.fixture.expected_docs(), self.scenario.ignore_fields
+            self.es, self.index, self.fixture.expected_docs, self.scenario.ignore_fields
         )
 
     def assert_job(self, status: str = "completed", **counts: int) -> None:

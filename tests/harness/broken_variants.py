@@ -1,0 +1,89 @@
+"""Deliberately broken variants of the PostgreSQL connector and runtime, for proving that
+the standard suite fails on real bugs. Load with ``-p tests.harness.broken_variants
+--broken-variant NAME`` and ``--subject inprocess`` (the patches live in this process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connectors import sync as sync_module
+from connectors.es.sink import BulkSink
+from connectors.source import SourceError
+from connectors.sources import pg_types
+from connectors.sources.postgresql import PostgreSQLDataSource
+
+
+async def _no_stale_deletion(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def _duplicate_ids() -> None:
+    original = PostgreSQLDataSource._docs
+
+    async def docs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        async for n, doc in _enumerate(original(self, *args, **kwargs)):
+            if n % 50 == 0:
+                yield dict(doc, _id=doc["_id"] + "#copy")
+            yield doc
+
+    PostgreSQLDataSource._docs = docs  # type: ignore[method-assign]
+
+
+async def _enumerate(iterator):  # type: ignore[no-untyped-def]
+    n = 0
+    async for item in iterator:
+        yield n, item
+        n += 1
+
+
+def _dropped_last_batch() -> None:
+    original = BulkSink.close
+
+    async def close(self):  # type: ignore[no-untyped-def]
+        self._buffer, self._buffer_bytes = [], 0
+        return await original(self)
+
+    BulkSink.close = close  # type: ignore[method-assign]
+
+
+def _wrong_type_conversion() -> None:
+    pg_types._numeric = lambda value: None if value is None else str(value)  # type: ignore[attr-defined]
+
+
+def _cursor_not_persisted() -> None:
+    PostgreSQLDataSource.next_cursor = lambda self: None  # type: ignore[method-assign]
+
+
+def _delete_after_failed_read() -> None:
+    original = PostgreSQLDataSource._docs
+
+    async def docs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            async for doc in original(self, *args, **kwargs):
+                yield doc
+        except SourceError:
+            return  # the bug: a read error taken for the end of the data
+
+    PostgreSQLDataSource._docs = docs  # type: ignore[method-assign]
+
+
+VARIANTS = {
+    "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
+    "duplicate-ids": _duplicate_ids,
+    "dropped-last-batch": _dropped_last_batch,
+    "wrong-type-conversion": _wrong_type_conversion,
+    "cursor-not-persisted": _cursor_not_persisted,
+    "delete-after-failed-read": _delete_after_failed_read,
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--broken-variant", choices=sorted(VARIANTS), default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    variant = config.getoption("broken_variant")
+    if variant:
+        VARIANTS[variant]()

@@ -1,0 +1,91 @@
+"""The standard suite can fail: each deliberately broken variant of the PostgreSQL
+connector makes it fail, with a message that names the problem; the unbroken connector
+passes the same scenarios."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.services.provider import shutdown_recorded
+
+pytestmark = pytest.mark.services
+ROOT = Path(__file__).resolve().parents[2]
+
+CASES = {
+    "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
+    "duplicate-ids": ("test_full_sync", "duplicates (the same source document under two ids)"),
+    "dropped-last-batch": ("test_full_sync", "missing (in the source, not in the index)"),
+    "wrong-type-conversion": ("test_full_sync", "price: expected"),
+    "cursor-not-persisted": (
+        "test_incremental_sync_picks_up_exactly_the_changes",
+        "indexed_document_count is",
+    ),
+    "delete-after-failed-read": ("test_a_failed_read_deletes_nothing", "a failed read deleted"),
+}
+
+
+@pytest.fixture(scope="module")
+def shared_services(tmp_path_factory):
+    """One ES and one PostgreSQL for all the inner runs, stopped at the end."""
+    state = tmp_path_factory.mktemp("state") / "services.json"
+    previous = os.environ.get("HARNESS_STATE_FILE")
+    os.environ["HARNESS_STATE_FILE"] = str(state)
+    try:
+        yield dict(os.environ, HARNESS_STATE_FILE=str(state))
+    finally:
+        shutdown_recorded()
+        if previous is None:
+            os.environ.pop("HARNESS_STATE_FILE", None)
+        else:
+            os.environ["HARNESS_STATE_FILE"] = previous
+
+
+def run_suite(env: dict[str, str], select: str, variant: str | None) -> subprocess.CompletedProcess:
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "scenarios/postgres/test_postgresql.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "tests.harness.broken_variants",
+        "--backend",
+        "local",
+        "--reuse-services",
+        "--subject",
+        "inprocess",
+        "--corpus-size",
+        "tiny",
+        "-k",
+        select,
+    ]
+    if variant:
+        args += ["--broken-variant", variant]
+    return subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+@pytest.mark.parametrize("variant", sorted(CASES))
+def test_a_broken_connector_fails_the_suite(shared_services, variant):
+    scenario, message = CASES[variant]
+    done = run_suite(shared_services, scenario, variant)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, f"the suite did not fail on {variant}:\n{output[-3000:]}"
+    assert message in output, (
+        f"the failure does not name the problem {message!r}:\n{output[-3000:]}"
+    )
+
+
+def test_the_unbroken_connector_passes_the_same_scenarios(shared_services):
+    scenarios = sorted({scenario for scenario, _ in CASES.values()})
+    done = run_suite(shared_services, " or ".join(scenarios), None)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert f"{len(scenarios)} passed" in done.stdout
