@@ -10,8 +10,6 @@ import pytest
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord
 from harness.subjects import make_subject
 
-RECORDS_KEY = pytest.StashKey[list[SyncRecord]]()
-
 
 def scenario_of(cls: Any) -> ConnectorScenario | None:
     scenario = getattr(cls, "scenario", None)
@@ -74,20 +72,37 @@ def scenario_run(
     try:
         yield run
     finally:
-        request.config.stash.setdefault(RECORDS_KEY, []).extend(run.records)
+        # Through the report, so xdist workers' syncs reach the controller's table.
+        request.node.user_properties.append(
+            (
+                "scenario_syncs",
+                [(r.scenario, r.mode, r.docs, round(r.seconds, 3)) for r in run.records],
+            )
+        )
         run.cleanup()
 
 
-def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    records = config.stash.get(RECORDS_KEY, [])
-    if not records:
-        return
-    terminalreporter.section("scenario syncs")
-    terminalreporter.write_line(
-        f"{'scenario':<58} {'mode':<12} {'docs':>9} {'seconds':>8} {'docs/s':>9}"
-    )
-    for r in records:
-        rate = f"{r.docs / r.seconds:9.0f}" if r.seconds and r.docs else f"{'-':>9}"
-        terminalreporter.write_line(
-            f"{r.scenario[:58]:<58} {r.mode:<12} {r.docs:>9} {r.seconds:8.2f} {rate}"
-        )
+class ScenarioReport:
+    """Collects every scenario's syncs (from reports, so xdist workers' count too) and
+    prints the end-of-run table."""
+
+    def __init__(self) -> None:
+        self.records: list[SyncRecord] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        for key, value in report.user_properties:
+            if key == "scenario_syncs":
+                self.records.extend(SyncRecord(*row) for row in value)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.records:
+            return
+        terminalreporter.section("scenario syncs")
+        header = f"{'scenario':<50} {'mode':<12} {'docs':>9} {'seconds':>8} {'docs/s':>9}"
+        terminalreporter.write_line(header)
+        for r in self.records:
+            rate = f"{r.docs / r.seconds:9.0f}" if r.seconds and r.docs else f"{'-':>9}"
+            line = f"{r.scenario[:50]:<50} {r.mode:<12} {r.docs:>9} {r.seconds:8.2f} {rate}"
+            terminalreporter.write_line(line)

@@ -14,13 +14,13 @@ import pytest
 
 from fixtures.corpus import DEFAULT_SEED, SIZES
 from harness.plugin_scenarios import (
+    ScenarioReport,
     corpus_seed,
     corpus_size,
     generate_ids,
     mark_scenarios,
     scenario_label,
     scenario_run,
-    write_summary,
 )
 from harness.plugin_services import (
     OPTIONS_KEY,
@@ -119,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[STARTED_KEY] = []
+    config.pluginmanager.register(ScenarioReport(), "search-harness-scenario-report")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         clean_stale()
     _teardown_on_sigterm()
@@ -180,7 +181,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    write_summary(terminalreporter, config)
     started = config.stash.get(STARTED_KEY, [])
     if not started:
         return
