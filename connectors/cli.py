@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import resource
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,10 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
                     "failed": result.failed,
                     "seconds": round(result.seconds, 3),
                     "docs_per_second": round(result.docs_per_second, 1),
+                    "bytes_sent": result.bytes_sent,
+                    "peak_rss_mb": round(
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                    ),
                 }
             )
         )

@@ -100,6 +100,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rows in scenario corpora: " + ", ".join(f"{k}={v}" for k, v in SIZES.items()),
     )
     group.addoption("--seed", type=int, default=DEFAULT_SEED, help="corpus seed")
+    group.addoption("--bench", action="store_true", help="run the benchmark scenarios")
+    group.addoption("--bench-rounds", type=int, default=5, help="rounds per benchmark (>= 3)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -142,17 +142,21 @@ class CliSubject:
             check=False,
         )
 
+    def create(self, spec: ConnectorSpec) -> subprocess.CompletedProcess[str]:
+        """`connectors create` from a 0600 temp file (the spec holds the password)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            os.chmod(handle.name, 0o600)
+            json.dump(spec.to_dict(), handle)
+        try:
+            return self._run("create", "--config", handle.name)
+        finally:
+            os.unlink(handle.name)
+
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
         started = time.perf_counter()
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            json.dump(spec.to_dict(), handle)
-        try:
-            os.chmod(handle.name, 0o600)
-            created = self._run("create", "--config", handle.name)
-        finally:
-            os.unlink(handle.name)
+        created = self.create(spec)
         if created.returncode != 0:
             return SyncOutcome(
                 False,

@@ -1,0 +1,155 @@
+"""One measured sync (the `connectors` CLI in a subprocess: its own timing, its peak RSS)
+and one measured ceiling (raw `_bulk` of the same documents into a twin index)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+from harness.index_reader import IndexReader
+from harness.services.base import ElasticsearchEndpoint
+from harness.services.es_http import es_request
+
+BULK_DOCS = 1000
+BULK_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class SyncSample:
+    docs: int  # documents the sync went through (seen)
+    written: int  # documents indexed
+    seconds: float  # the engine's own time, start to refreshed index
+    wall_seconds: float  # the whole process, interpreter start included
+    peak_rss_mb: float
+    mb: float  # bulk payload sent
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.docs / self.seconds if self.seconds else 0.0
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.mb / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {
+            "docs_per_second": self.docs_per_second,
+            "mb_per_second": self.mb_per_second,
+        }
+
+
+@dataclass
+class CeilingSample:
+    docs: int
+    seconds: float
+    mb: float
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.docs / self.seconds if self.seconds else 0.0
+
+
+def cli_sync(
+    es: ElasticsearchEndpoint,
+    connector_id: str,
+    mode: str = "full",
+    extra_env: dict[str, str] | None = None,
+) -> SyncSample:
+    env = dict(os.environ, CONNECTORS_ES_URL=es.url, **(extra_env or {}))
+    args = ["connectors", "sync", connector_id] + (
+        ["--incremental"] if mode == "incremental" else []
+    )
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    # communicate() reaped the child; its rusage is in RUSAGE_CHILDREN only as a running max,
+    # so the sync reports its own peak (see `connectors sync` output) as well.
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark sync failed: {stderr.decode(errors='replace')[-500:]}")
+    out = json.loads(stdout)
+    return SyncSample(
+        docs=out["seen"],
+        written=out["indexed"],
+        seconds=out["seconds"],
+        wall_seconds=wall,
+        peak_rss_mb=out["peak_rss_mb"],
+        mb=out.get("bytes_sent", 0) / 1024 / 1024,
+    )
+
+
+def index_stats(es: ElasticsearchEndpoint, index: str) -> dict[str, Any]:
+    """Elasticsearch's own view: indexing operations and time, store size."""
+    stats = es_request(es, "GET", f"/{index}/_stats/indexing,store,refresh")
+    primaries = stats["indices"][index]["primaries"]
+    return {
+        "index_total": primaries["indexing"]["index_total"],
+        "index_time_ms": primaries["indexing"]["index_time_in_millis"],
+        "refresh_time_ms": primaries["refresh"]["total_time_in_millis"],
+        "store_mb": round(primaries["store"]["size_in_bytes"] / 1024 / 1024, 2),
+    }
+
+
+def bulk_bodies(es: ElasticsearchEndpoint, index: str, target: str) -> list[bytes]:
+    """The synced index's documents, pre-serialised into `_bulk` bodies for ``target``,
+    batched like the runtime batches (1000 docs or 5 MB)."""
+    reader = IndexReader(es, index)
+    bodies: list[bytes] = []
+    batch: list[bytes] = []
+    size = 0
+    ids = list(reader.ids())
+    for start in range(0, len(ids), BULK_DOCS):
+        for doc_id, source in reader.get_many(ids[start : start + BULK_DOCS]).items():
+            line = (
+                orjson.dumps({"index": {"_index": target, "_id": doc_id}})
+                + b"\n"
+                + orjson.dumps(source)
+                + b"\n"
+            )
+            batch.append(line)
+            size += len(line)
+            if len(batch) >= BULK_DOCS or size >= BULK_BYTES:
+                bodies.append(b"".join(batch))
+                batch, size = [], 0
+    if batch:
+        bodies.append(b"".join(batch))
+    return bodies
+
+
+def twin_index(es: ElasticsearchEndpoint, source: str, target: str) -> None:
+    """A fresh index with the source index's mappings and (user) settings."""
+    es_request(es, "DELETE", f"/{target}?ignore_unavailable=true")
+    mappings = es_request(es, "GET", f"/{source}/_mapping")[source]["mappings"]
+    settings = es_request(es, "GET", f"/{source}/_settings")[source]["settings"]["index"]
+    kept = {
+        k: v
+        for k, v in settings.items()
+        if k in ("number_of_shards", "number_of_replicas", "refresh_interval", "codec")
+    }
+    es_request(es, "PUT", f"/{target}", {"settings": kept, "mappings": mappings})
+
+
+def bulk_ceiling(
+    es: ElasticsearchEndpoint, source: str, target: str, bodies: list[bytes], concurrency: int = 2
+) -> CeilingSample:
+    """Time raw `_bulk` of pre-serialised bodies with the runtime's concurrency, up to a
+    refreshed index, as the sync is timed."""
+    twin_index(es, source, target)
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        for response in pool.map(
+            lambda body: es_request(es, "POST", "/_bulk", body, timeout=300), bodies
+        ):
+            if response.get("errors"):
+                raise RuntimeError("the ceiling's bulk load had item errors")
+    es_request(es, "POST", f"/{target}/_refresh")
+    seconds = time.perf_counter() - started
+    docs = sum(body.count(b"\n") // 2 for body in bodies)
+    return CeilingSample(docs, seconds, sum(len(b) for b in bodies) / 1024 / 1024)

@@ -1,0 +1,158 @@
+"""Benchmark scenarios, inherited by declaration like the standard suite:
+
+    class TestPostgreSQLBenchmarks(BenchmarkSuite):
+        scenario = ConnectorScenario(...)
+
+Run with ``pytest scenarios/postgres --bench --corpus-size medium --benchmark-json out.json``.
+Each benchmark records, per round, the sync's own docs/s, MB/s and peak RSS, Elasticsearch's
+indexing stats, and docs/s relative to the raw-bulk ceiling measured in the same run.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+
+from harness.bench.measure import (
+    CeilingSample,
+    SyncSample,
+    bulk_bodies,
+    bulk_ceiling,
+    cli_sync,
+    index_stats,
+)
+from harness.scenario import ConnectorScenario
+from harness.services.es_http import es_request
+from harness.subjects import CliSubject, ConnectorSpec
+
+
+class BenchContext:
+    def __init__(
+        self,
+        scenario: ConnectorScenario,
+        fixture: Any,
+        es: Any,
+        index: str,
+        rounds: int,
+        env: dict[str, str],
+    ) -> None:
+        self.scenario, self.fixture, self.es, self.index = scenario, fixture, es, index
+        self.rounds, self.env = rounds, env
+        self.ceiling: list[CeilingSample] = []
+
+    @property
+    def spec(self) -> ConnectorSpec:
+        return ConnectorSpec(
+            self.index, self.scenario.connector, self.index, self.fixture.configuration()
+        )
+
+    def sync(self, mode: str = "full") -> SyncSample:
+        return cli_sync(self.es, self.index, mode, self.env)
+
+    def drop_index(self) -> None:
+        es_request(self.es, "DELETE", f"/{self.index}?ignore_unavailable=true")
+
+    def ceiling_median(self) -> float:
+        return statistics.median(c.docs_per_second for c in self.ceiling)
+
+
+def record(benchmark: Any, ctx: BenchContext, samples: list[SyncSample], **extra: Any) -> None:
+    ceiling = ctx.ceiling_median() if ctx.ceiling else None
+    rates = [s.docs_per_second for s in samples]
+    benchmark.extra_info.update(
+        {
+            "connector": ctx.scenario.connector,
+            "docs": samples[0].docs if samples else 0,
+            "docs_per_second": rates,
+            "mb_per_second": [s.mb_per_second for s in samples],
+            "peak_rss_mb": [s.peak_rss_mb for s in samples],
+            "engine_seconds": [s.seconds for s in samples],
+            "ceiling_docs_per_second": [c.docs_per_second for c in ctx.ceiling],
+            "ratio_to_ceiling": [r / ceiling for r in rates] if ceiling else [],
+            "elasticsearch": index_stats(ctx.es, ctx.index),
+            **extra,
+        }
+    )
+
+
+class BenchmarkSuite:
+    scenario: ClassVar[ConnectorScenario]
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def bench(
+        cls, request: pytest.FixtureRequest, es_endpoint: Any, run_namespace: Any, corpus_seed: int
+    ) -> Iterator[BenchContext]:
+        if not request.config.getoption("bench"):
+            pytest.skip("benchmarks run with --bench")
+        from harness.plugin_services import SERVICE_FIXTURES
+
+        endpoint = request.getfixturevalue(SERVICE_FIXTURES[cls.scenario.service])
+        size = request.config.getoption("corpus_size")
+        name = f"bench-{cls.scenario.connector}-{size}"
+        fixture = cls.scenario.fixture(endpoint, run_namespace.pg_name(name), corpus_seed)
+        ctx = BenchContext(
+            cls.scenario,
+            fixture,
+            es_endpoint,
+            run_namespace.es_name(name),
+            request.config.getoption("bench_rounds"),
+            {},
+        )
+        try:
+            fixture.load(size)
+            done = CliSubject(es_endpoint).create(ctx.spec)
+            assert done.returncode == 0, done.stderr
+            yield ctx
+        finally:
+            fixture.drop()
+            ctx.drop_index()
+            es_request(es_endpoint, "DELETE", f"/{ctx.index}-ceiling?ignore_unavailable=true")
+
+    def test_bench_full_sync(self, bench: BenchContext, benchmark: Any) -> None:
+        samples: list[SyncSample] = []
+        benchmark.pedantic(
+            lambda: samples.append(bench.sync()),
+            setup=bench.drop_index,
+            rounds=bench.rounds,
+            iterations=1,
+        )
+        assert all(s.written == s.docs == bench.fixture.expected_count() for s in samples)
+        bodies = bulk_bodies(bench.es, bench.index, f"{bench.index}-ceiling")
+        bench.ceiling = [
+            bulk_ceiling(bench.es, bench.index, f"{bench.index}-ceiling", bodies)
+            for _ in range(bench.rounds)
+        ]
+        record(benchmark, bench, samples)
+
+    def test_bench_unchanged_resync(self, bench: BenchContext, benchmark: Any) -> None:
+        if not bench.ceiling:
+            pytest.skip("needs test_bench_full_sync first (its index and ceiling)")
+        samples: list[SyncSample] = []
+        benchmark.pedantic(lambda: samples.append(bench.sync()), rounds=bench.rounds, iterations=1)
+        assert all(s.written == 0 for s in samples), "an unchanged re-sync wrote documents"
+        record(benchmark, bench, samples)
+
+    def test_bench_incremental_1pct(self, bench: BenchContext, benchmark: Any) -> None:
+        if "incremental" not in self.scenario.capabilities or not bench.ceiling:
+            pytest.skip("needs incremental sync and test_bench_full_sync first")
+        bench.sync("incremental")  # establishes the cursor
+        samples: list[SyncSample] = []
+        changes: list[int] = []
+
+        def change() -> None:
+            changes.append(bench.fixture.mutate(update=0.01).changed)
+
+        benchmark.pedantic(
+            lambda: samples.append(bench.sync("incremental")),
+            setup=change,
+            rounds=bench.rounds,
+            iterations=1,
+        )
+        assert [s.written for s in samples] == changes, (
+            "incremental did not index exactly the changes"
+        )
+        record(benchmark, bench, samples, changed_per_round=changes)
