@@ -52,19 +52,24 @@ class PreparedDoc:
 
 
 def prepare(doc: dict[str, Any]) -> PreparedDoc:
-    """Takes ownership of ``doc`` (its ``_id`` is removed)."""
+    """Takes ownership of ``doc``. Its fields are serialised here, unless the source passed
+    them pre-serialised as ``_json`` (the bytes of a JSON object)."""
     raw_id = doc.pop("_id", None)
     if raw_id is None or raw_id == "":
         raise DocumentError(f"document has no _id (fields: {sorted(doc)[:10]})")
     doc_id = str(raw_id)
     version = doc.pop("_version", None)
-    fields = doc
-    try:
-        body = orjson.dumps(fields, default=_default, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError as exc:
-        raise DocumentError(f"document {doc_id!r} cannot be serialised: {exc}") from None
+    body = doc.pop("_json", None)
+    if body is None:
+        try:
+            body = orjson.dumps(doc, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError as exc:
+            raise DocumentError(f"document {doc_id!r} cannot be serialised: {exc}") from None
+    elif not body.startswith(b"{"):
+        raise DocumentError(f"document {doc_id!r}: _json is not a JSON object")
     # A source's version token stands for the content; otherwise the content itself does.
     content = hash64(body) if version is None else version_hash(str(version))
-    tail = f'"{HASH_FIELD}":"{content:016x}"}}'.encode()
-    body = body[:-1] + (b"," if len(body) > 2 else b"") + tail
+    head = body.rstrip()[:-1]  # the object without its closing brace
+    separator = b"," if head.strip() != b"{" else b""
+    body = head + separator + f'"{HASH_FIELD}":"{content:016x}"}}'.encode()
     return PreparedDoc(doc_id, hash64(doc_id.encode()), content, body)

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from connectors.source import SourceError
-
-VERSION_COLUMN = "__version"
+from connectors.sources.pg_types import column_expression
 
 
 @dataclass(frozen=True)
@@ -21,34 +20,62 @@ class Plan:
     id_columns: tuple[str, ...]
     key_types: tuple[str, ...] | None = None  # None: compare as text (custom queries)
     cursor_column: str | None = None
+    columns: tuple[tuple[str, int], ...] = ()  # (name, type oid) of every column
 
-    def select(self) -> sql.Composed:
-        """Every column plus a version token: the md5 of the row's text, computed by the
-        server, so an unchanged row can be recognised without converting it."""
-        return sql.SQL("SELECT t.*, md5(t::text) AS {} FROM {} AS t").format(
-            sql.Identifier(VERSION_COLUMN), self.relation
+    def _keys(self) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.SQL("t.{}::text").format(sql.Identifier(c)) for c in self.id_columns
         )
+
+    def documents(
+        self, where: sql.Composable | None = None, by_cursor: bool = False
+    ) -> sql.Composed:
+        """Rows as (key values as text..., version, cursor value, document JSON).
+
+        The version is the md5 of the row's text, so an unchanged row is recognised without
+        reading it; the document is serialised by the server (see pg_types)."""
+        fields = sql.SQL(", ").join(
+            [
+                sql.SQL("{} AS {}").format(column_expression(n, oid), sql.Identifier(n))
+                for n, oid in self.columns
+            ]
+            + [sql.SQL("{} AS {}").format(sql.Literal(self.name), sql.Identifier("_table"))]
+        )
+        cursor = (
+            sql.SQL("to_json(t.{}) #>> '{{}}'").format(sql.Identifier(self.cursor_column))
+            if self.cursor_column
+            else sql.SQL("NULL")
+        )
+        query = sql.SQL(
+            "SELECT {keys}, md5(t::text), {cursor}, row_to_json(x)::text "
+            "FROM {relation} AS t, LATERAL (SELECT {fields}) AS x"
+        ).format(keys=self._keys(), cursor=cursor, relation=self.relation, fields=fields)
+        if where is not None:
+            query += sql.SQL(" WHERE ") + where
+        if by_cursor and self.cursor_column:
+            query += sql.SQL(" ORDER BY t.{}").format(sql.Identifier(self.cursor_column))
+        return query
 
     def select_versions(self) -> sql.Composed:
-        keys = sql.SQL(", ").join(
-            sql.SQL("t.{}").format(sql.Identifier(c)) for c in self.id_columns
-        )
-        return sql.SQL("SELECT {}, md5(t::text) FROM {} AS t").format(keys, self.relation)
+        return sql.SQL("SELECT {}, md5(t::text) FROM {} AS t").format(self._keys(), self.relation)
 
-    def select_by_keys(self) -> sql.Composed:
-        """Rows whose keys are in the arrays passed as parameters (one array per column)."""
+    def by_keys(self) -> sql.Composed:
+        """A condition: keys in the arrays passed as parameters (one array per column),
+        typed like the key columns so the primary key index serves the lookup."""
         types = self.key_types or ("text",) * len(self.id_columns)
         columns = [sql.SQL("t.{}").format(sql.Identifier(c)) for c in self.id_columns]
         if self.key_types is None:
             columns = [sql.SQL("{}::text").format(c) for c in columns]
         arrays = sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(t)) for t in types)
         if len(columns) == 1:
-            condition = sql.SQL("{} = ANY({})").format(columns[0], arrays)
-        else:
-            condition = sql.SQL("({}) IN (SELECT * FROM unnest({}))").format(
-                sql.SQL(", ").join(columns), arrays
-            )
-        return self.select() + sql.SQL(" WHERE ") + condition
+            return sql.SQL("{} = ANY({})").format(columns[0], arrays)
+        return sql.SQL("({}) IN (SELECT * FROM unnest({}))").format(
+            sql.SQL(", ").join(columns), arrays
+        )
+
+    def since(self) -> sql.Composed:
+        assert self.cursor_column is not None
+        return sql.SQL("t.{} >= %s").format(sql.Identifier(self.cursor_column))
 
 
 def _escape(value: Any) -> str:
@@ -80,7 +107,8 @@ def decode_id(doc_id: str) -> tuple[str, list[str]]:
 
 async def discover_plans(conn: psycopg.AsyncConnection[Any], config: Any, where: str) -> list[Plan]:
     if config["queries"]:
-        return [_query_plan(spec, config["cursor_column"]) for spec in config["queries"]]
+        plans = [_query_plan(spec, config["cursor_column"]) for spec in config["queries"]]
+        return [await _with_columns(conn, plan, where) for plan in plans]
     schema = config["schema"]
     rows = await (
         await conn.execute(
@@ -110,7 +138,25 @@ async def discover_plans(conn: psycopg.AsyncConnection[Any], config: Any, where:
         cursor = config["cursor_column"] if config["cursor_column"] in types else None
         relation = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
         plans.append(Plan(table, relation, id_columns, tuple(types[c] for c in id_columns), cursor))
-    return plans
+    return [await _with_columns(conn, plan, where) for plan in plans]
+
+
+async def _with_columns(conn: psycopg.AsyncConnection[Any], plan: Plan, where: str) -> Plan:
+    """The plan with its columns, probed from the server (custom queries included)."""
+    try:
+        probe = sql.SQL("SELECT * FROM {} AS t LIMIT 0").format(plan.relation)
+        cur = await conn.execute(probe, ())  # () so that %% in user SQL reads as %
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SourceError(f"{plan.name!r} cannot be read from {where}: {first}") from None
+    assert cur.description is not None
+    columns = tuple((col.name, col.type_code) for col in cur.description)
+    names = [name for name, _ in columns]
+    missing = [k for k in plan.id_columns if k not in names]
+    if missing:
+        raise SourceError(f"{plan.name!r}: key columns {missing} are not among its columns {names}")
+    cursor = plan.cursor_column if plan.cursor_column in names else None
+    return replace(plan, columns=columns, cursor_column=cursor)
 
 
 def _query_plan(spec: Any, cursor_column: str | None) -> Plan:

@@ -16,21 +16,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
-from psycopg.types.json import set_json_loads
 
 from connectors.config import ConfigField, ConfigSchema
 from connectors.source import BaseDataSource, Operation, SourceError
-from connectors.sources.pg_plans import VERSION_COLUMN, Plan, decode_id, discover_plans, encode_id
-from connectors.sources.pg_types import converter_for
+from connectors.sources.pg_plans import Plan, decode_id, discover_plans, encode_id
+from connectors.sources.pg_types import SESSION_SETTINGS
 
-Converters = list[tuple[str, Callable[[Any], Any]]]
 # Ids remembered at the cursor's exact value; past this, those rows may be sent again.
 MAX_BOUNDARY_IDS = 1000
 
@@ -117,9 +114,10 @@ class PostgreSQLDataSource(BaseDataSource):
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SourceError(f"cannot connect to {self._where()}: {first}") from None
-        set_json_loads(orjson.loads, conn)  # several times faster than the stdlib parser
         # Unqualified names in custom queries resolve in the configured schema.
         await conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(c["schema"])))
+        for statement in SESSION_SETTINGS:
+            await conn.execute(statement)
         await conn.commit()
         return conn
 
@@ -152,22 +150,14 @@ class PostgreSQLDataSource(BaseDataSource):
         what: str,
         query: sql.Composable,
         params: tuple[Any, ...] = (),
-    ) -> AsyncIterator[tuple[list[str], Converters, Any]]:
-        """(column names, converters, row) from a server-side cursor; errors name what was
-        read. Converters are chosen once per query from the column types."""
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """Rows from a server-side cursor; errors say what was being read, and where."""
         async with conn.cursor(name="connectors_stream") as cur:
             cur.itersize = self.config["fetch_size"]
             try:
                 await cur.execute(query, params)
-                assert cur.description is not None
-                names = [col.name for col in cur.description]
-                converters = [
-                    (col.name, fn)
-                    for col in cur.description
-                    if (fn := converter_for(col.type_code)) is not None
-                ]
                 async for row in cur:
-                    yield names, converters, row
+                    yield row
             except psycopg.Error as exc:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise SourceError(f"reading {what} from {self._where()} failed: {first}") from None
@@ -178,29 +168,23 @@ class PostgreSQLDataSource(BaseDataSource):
         plan: Plan,
         query: sql.Composable,
         params: tuple[Any, ...] = (),
-    ) -> AsyncIterator[dict[str, Any]]:
-        positions: list[int] | None = None
-        async for names, converters, row in self._rows(conn, repr(plan.name), query, params):
-            if positions is None:
-                missing = [k for k in plan.id_columns if k not in names]
-                if missing:
-                    raise SourceError(
-                        f"{plan.name!r}: key columns {missing} are not among its columns {names}"
-                    )
-                positions = [names.index(k) for k in plan.id_columns]
-            doc = dict(zip(names, row, strict=True))
-            for name, convert in converters:
-                doc[name] = convert(doc[name])
-            doc["_version"] = doc.pop(VERSION_COLUMN)
-            doc["_id"] = encode_id(plan.name, [row[p] for p in positions])
-            doc["_table"] = plan.name
-            yield doc
+    ) -> AsyncIterator[tuple[dict[str, Any], Any]]:
+        """(document, cursor value) pairs. Documents arrive serialised by the server and
+        are passed on as bytes (``_json``): no value is parsed or converted here."""
+        width = len(plan.id_columns)
+        async for row in self._rows(conn, repr(plan.name), query, params):
+            doc = {
+                "_id": encode_id(plan.name, row[:width]),
+                "_version": row[width],
+                "_json": row[width + 2].encode(),
+            }
+            yield doc, row[width + 1]
 
     async def get_docs(self) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
         conn = await self._snapshot_connection()
         async with conn, conn.transaction():
             for plan in await self._plans(conn):
-                async for doc in self._docs(conn, plan, plan.select()):
+                async for doc, _cursor in self._docs(conn, plan, plan.documents()):
                     yield doc
 
     async def get_versions(self) -> AsyncIterator[tuple[str, str]]:  # type: ignore[override]
@@ -208,9 +192,8 @@ class PostgreSQLDataSource(BaseDataSource):
         async with conn, conn.transaction():
             for plan in await self._plans(conn):
                 width = len(plan.id_columns)
-                versions = self._rows(conn, repr(plan.name), plan.select_versions())
-                async for _names, _converters, row in versions:
-                    yield encode_id(plan.name, list(row[:width])), row[width]
+                async for row in self._rows(conn, repr(plan.name), plan.select_versions()):
+                    yield encode_id(plan.name, row[:width]), row[width]
 
     async def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
         conn = await self._connect()
@@ -222,9 +205,10 @@ class PostgreSQLDataSource(BaseDataSource):
                 if name in plans and len(values) == len(plans[name].id_columns):
                     wanted[name].append(values)
             for name, keys in wanted.items():
+                plan = plans[name]
                 columns = tuple(list(column) for column in zip(*keys, strict=True))
-                async for doc in self._docs(
-                    conn, plans[name], plans[name].select_by_keys(), columns
+                async for doc, _cursor in self._docs(
+                    conn, plan, plan.documents(plan.by_keys()), columns
                 ):
                     yield doc
 
@@ -245,18 +229,11 @@ class PostgreSQLDataSource(BaseDataSource):
     async def _changes(
         self, conn: psycopg.AsyncConnection[Any], plan: Plan, since: dict[str, Any] | None
     ) -> AsyncIterator[Operation]:
-        assert plan.cursor_column is not None
-        column = sql.Identifier(plan.cursor_column)
-        query = sql.SQL("SELECT * FROM ({}) AS src").format(plan.select())
-        params: tuple[Any, ...] = ()
-        if since is not None:
-            query += sql.SQL(" WHERE {} >= %s").format(column)
-            params = (since["value"],)
-        query += sql.SQL(" ORDER BY {}").format(column)
+        query = plan.documents(plan.since() if since else None, by_cursor=True)
+        params = (since["value"],) if since else ()
         already_sent = set(since["ids"]) if since else set()
         boundary: dict[str, Any] | None = since
-        async for doc in self._docs(conn, plan, query, params):
-            value = doc.get(plan.cursor_column)
+        async for doc, value in self._docs(conn, plan, query, params):
             doc_id = doc.pop("_id")
             if since is not None and value == since["value"] and doc_id in already_sent:
                 continue

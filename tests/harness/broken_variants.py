@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from psycopg import sql
 
 from connectors import sync as sync_module
 from connectors.es.sink import BulkSink
 from connectors.source import SourceError
-from connectors.sources import pg_types
+from connectors.sources import pg_plans, pg_types
 from connectors.sources.postgresql import PostgreSQLDataSource
 
 
@@ -23,10 +24,10 @@ def _duplicate_ids() -> None:
     original = PostgreSQLDataSource._docs
 
     async def docs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        async for n, doc in _enumerate(original(self, *args, **kwargs)):
+        async for n, (doc, cursor) in _enumerate(original(self, *args, **kwargs)):
             if n % 50 == 0:
-                yield dict(doc, _id=doc["_id"] + "#copy")
-            yield doc
+                yield dict(doc, _id=doc["_id"] + "#copy"), cursor
+            yield doc, cursor
 
     PostgreSQLDataSource._docs = docs  # type: ignore[method-assign]
 
@@ -49,7 +50,13 @@ def _dropped_last_batch() -> None:
 
 
 def _wrong_type_conversion() -> None:
-    pg_types._numeric = lambda value: None if value is None else str(value)  # type: ignore[attr-defined]
+    original = pg_types.column_expression
+
+    def numeric_as_text(column: str, type_oid: int) -> sql.Composable:
+        expression = original(column, type_oid)
+        return sql.SQL("{}::text").format(expression) if type_oid == 1700 else expression
+
+    pg_plans.column_expression = numeric_as_text  # type: ignore[assignment]
 
 
 def _cursor_not_persisted() -> None:
@@ -57,16 +64,16 @@ def _cursor_not_persisted() -> None:
 
 
 def _delete_after_failed_read() -> None:
-    original = PostgreSQLDataSource._docs
+    original = PostgreSQLDataSource._rows
 
-    async def docs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def rows(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         try:
-            async for doc in original(self, *args, **kwargs):
-                yield doc
+            async for row in original(self, *args, **kwargs):
+                yield row
         except SourceError:
             return  # the bug: a read error taken for the end of the data
 
-    PostgreSQLDataSource._docs = docs  # type: ignore[method-assign]
+    PostgreSQLDataSource._rows = rows  # type: ignore[method-assign]
 
 
 VARIANTS = {
