@@ -24,6 +24,19 @@ from connectors.service import ConnectorsService
 from connectors.sync import SyncOptions
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the exec'd image only;
+    ru_maxrss would also count the parent's memory inherited at fork."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 class CliError(Exception):
     pass
 
@@ -64,9 +77,7 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
                     "seconds": round(result.seconds, 3),
                     "docs_per_second": round(result.docs_per_second, 1),
                     "bytes_sent": result.bytes_sent,
-                    "peak_rss_mb": round(
-                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-                    ),
+                    "peak_rss_mb": peak_rss_mb(),
                 }
             )
         )

@@ -40,12 +40,13 @@ def run_sync(env: dict[str, str], connector_id: str, *extra: str) -> tuple[dict,
         stderr=subprocess.PIPE,
         text=True,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     out = proc.stdout.read() if proc.stdout else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"sync failed: {proc.stderr.read() if proc.stderr else ''}")
-    return json.loads(out), elapsed, usage.ru_maxrss // 1024
+    result = json.loads(out)
+    return result, elapsed, int(result["peak_rss_mb"])
 
 
 def main() -> None:

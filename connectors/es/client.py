@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 from elasticsearch import AsyncElasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 COMPAT_JSON = "application/vnd.elasticsearch+json; compatible-with=8"
 COMPAT_NDJSON = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
@@ -48,5 +49,6 @@ def es_client(settings: EsSettings) -> AsyncElasticsearch:
         headers={"accept": COMPAT_JSON, "content-type": COMPAT_JSON},
         request_timeout=settings.request_timeout,
         max_retries=0,  # the bulk sink retries with backoff itself
+        serializer=OrjsonSerializer(),
         **auth,  # type: ignore[arg-type]
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -79,11 +80,16 @@ class Plan:
 
 
 def _escape(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace("|", "\\|")
+    text = str(value)
+    if "\\" in text or "|" in text:
+        return text.replace("\\", "\\\\").replace("|", "\\|")
+    return text
 
 
-def encode_id(plan_name: str, key_values: list[Any]) -> str:
+def encode_id(plan_name: str, key_values: Sequence[Any]) -> str:
     """``<table>:<key>``; composite keys joined by ``|`` (escaped inside values)."""
+    if len(key_values) == 1:
+        return f"{plan_name}:{_escape(key_values[0])}"
     return f"{plan_name}:" + "|".join(_escape(v) for v in key_values)
 
 

@@ -156,8 +156,10 @@ class PostgreSQLDataSource(BaseDataSource):
             cur.itersize = self.config["fetch_size"]
             try:
                 await cur.execute(query, params)
-                async for row in cur:
-                    yield row
+                size = self.config["fetch_size"]
+                while rows := await cur.fetchmany(size):
+                    for row in rows:
+                        yield row
             except psycopg.Error as exc:
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise SourceError(f"reading {what} from {self._where()} failed: {first}") from None

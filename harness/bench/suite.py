@@ -113,19 +113,28 @@ class BenchmarkSuite:
             es_request(es_endpoint, "DELETE", f"/{ctx.index}-ceiling?ignore_unavailable=true")
 
     def test_bench_full_sync(self, bench: BenchContext, benchmark: Any) -> None:
+        """Full syncs into an empty index, each round right after a ceiling round on the
+        same documents, so both see the same machine state."""
+        bench.drop_index()
+        bench.sync()  # warm-up; its index provides the ceiling's documents
+        target = f"{bench.index}-ceiling"
+        bodies = bulk_bodies(bench.es, bench.index, target)
+        bulk_ceiling(bench.es, bench.index, target, bodies)  # warm-up
         samples: list[SyncSample] = []
+
+        def before_round() -> None:
+            bench.ceiling.append(bulk_ceiling(bench.es, bench.index, target, bodies))
+            es_request(bench.es, "DELETE", f"/{target}")
+            bench.drop_index()
+
         benchmark.pedantic(
             lambda: samples.append(bench.sync()),
-            setup=bench.drop_index,
+            setup=before_round,
             rounds=bench.rounds,
             iterations=1,
         )
-        assert all(s.written == s.docs == bench.fixture.expected_count() for s in samples)
-        bodies = bulk_bodies(bench.es, bench.index, f"{bench.index}-ceiling")
-        bench.ceiling = [
-            bulk_ceiling(bench.es, bench.index, f"{bench.index}-ceiling", bodies)
-            for _ in range(bench.rounds)
-        ]
+        expected = bench.fixture.expected_count()
+        assert all(s.written == s.docs == expected for s in samples), "a full sync lost documents"
         record(benchmark, bench, samples)
 
     def test_bench_unchanged_resync(self, bench: BenchContext, benchmark: Any) -> None:
