@@ -102,6 +102,43 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_compare(args: argparse.Namespace) -> int:
+    from harness.bench.compare import compare_runs, render
+    from harness.bench.results import ResultsError, load
+
+    try:
+        base, new = load(args.base), load(args.new)
+        result = compare_runs(base, new, args.threshold, args.alpha, args.memory_threshold)
+    except (ResultsError, ValueError) as exc:
+        print(f"harness bench compare: {exc}", file=sys.stderr)
+        return 2
+    print(render(result, base, new))
+    return 1 if result.regressed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.bench.report import write_report
+    from harness.bench.results import ResultsError, load
+
+    paths = [Path(p) for p in args.results] or sorted(Path(".benchmarks").rglob("*.json"))
+    if not paths:
+        print(
+            "harness report: no result files (run benchmarks with --benchmark-autosave, "
+            "or name the JSON files)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        runs = [load(p) for p in paths]
+    except ResultsError as exc:
+        print(f"harness report: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {write_report(runs, Path(args.output))} ({len(runs)} runs)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +156,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--show-secrets", action="store_true", help="print the full DSN, password included"
     )
     status.set_defaults(func=cmd_status)
+    bench = sub.add_parser("bench", help="benchmark results").add_subparsers(
+        dest="bench_command", required=True
+    )
+    compare = bench.add_parser(
+        "compare", help="exit 1 if NEW regressed against BASE, 2 on bad input"
+    )
+    compare.add_argument("base")
+    compare.add_argument("new")
+    compare.add_argument(
+        "--threshold",
+        type=float,
+        default=0.10,
+        help="smallest throughput change that counts (default 0.10 = 10%%)",
+    )
+    compare.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    compare.add_argument(
+        "--memory-threshold",
+        type=float,
+        default=0.20,
+        help="peak RSS growth that counts as a regression (default 20%%)",
+    )
+    compare.set_defaults(func=cmd_bench_compare)
+    report = sub.add_parser("report", help="write an offline HTML page of benchmark history")
+    report.add_argument("results", nargs="*", help="result JSON files (default: .benchmarks/)")
+    report.add_argument("-o", "--output", default="benchmark-report.html")
+    report.set_defaults(func=cmd_report)
     fetch = sub.add_parser("fetch", help="download and cache the Elasticsearch distribution")
     fetch.add_argument("--es-version", default=None)
     fetch.set_defaults(func=cmd_fetch)

@@ -1,0 +1,71 @@
+"""``harness bench compare BASE NEW``: exit 0 when no benchmark regressed, 1 when one did,
+2 when the inputs cannot be compared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.bench.results import RunResults
+from harness.bench.stats import Verdict, compare
+
+MEMORY_METRIC = "peak_rss_mb"
+
+
+@dataclass
+class Comparison:
+    verdicts: list[Verdict]
+    memory: list[str]
+    regressions: list[str]
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.regressions)
+
+
+def compare_runs(
+    base: RunResults,
+    new: RunResults,
+    threshold: float = 0.10,
+    alpha: float = 0.05,
+    memory_threshold: float = 0.20,
+) -> Comparison:
+    common = sorted(set(base.benchmarks) & set(new.benchmarks))
+    if not common:
+        raise ValueError(f"{base.path} and {new.path} share no benchmark")
+    verdicts, memory, regressions = [], [], []
+    for name in common:
+        b, n = base.benchmarks[name], new.benchmarks[name]
+        metric = b.primary() if b.primary() == n.primary() else "docs_per_second"
+        verdict = compare(
+            f"{name} {metric}",
+            b.metrics.get(metric, []),
+            n.metrics.get(metric, []),
+            threshold,
+            alpha,
+        )
+        verdicts.append(verdict)
+        if verdict.regression:
+            regressions.append(verdict.describe())
+        before, after = b.median(MEMORY_METRIC), n.median(MEMORY_METRIC)
+        if before and after:
+            line = f"{name} peak RSS: {before:.0f} MB -> {after:.0f} MB"
+            if after > before * (1 + memory_threshold):
+                line += f" REGRESSION (more than +{memory_threshold:.0%})"
+                regressions.append(line)
+            memory.append(line)
+    return Comparison(verdicts, memory, regressions)
+
+
+def render(result: Comparison, base: RunResults, new: RunResults) -> str:
+    lines = [
+        f"base: {base.path} ({base.commit} {base.datetime})",
+        f"new:  {new.path} ({new.commit} {new.datetime})",
+        "",
+    ]
+    lines += [v.describe() for v in result.verdicts]
+    lines += result.memory
+    lines.append("")
+    lines.append(
+        f"{len(result.regressions)} regression(s)" if result.regressed else "no regression"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""End to end: the benchmark scenarios run on the real services; `harness bench compare`
+does not flag two unmodified runs, and flags a run slowed by the test-only switch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.services.provider import shutdown_recorded
+
+pytestmark = pytest.mark.services
+ROOT = Path(__file__).resolve().parents[2]
+SLOWDOWN = str(ROOT / "tests" / "bench_slowdown")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Three benchmark runs sharing one set of services: base, again, slowed."""
+    tmp = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, HARNESS_STATE_FILE=str(tmp / "services.json"))
+    previous = os.environ.get("HARNESS_STATE_FILE")
+    os.environ["HARNESS_STATE_FILE"] = env["HARNESS_STATE_FILE"]
+    outputs = {}
+    try:
+        for name, extra in (
+            ("base", {}),
+            ("again", {}),
+            ("slowed", {"PYTHONPATH": SLOWDOWN, "HARNESS_TEST_SLOWDOWN_US_PER_DOC": "60"}),
+        ):
+            out = tmp / f"{name}.json"
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "scenarios/postgres/test_benchmarks.py",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--bench",
+                    "--corpus-size",
+                    "small",
+                    "--bench-rounds",
+                    "5",
+                    "--reuse-services",
+                    "--backend",
+                    "local",
+                    f"--benchmark-json={out}",
+                ],
+                cwd=ROOT,
+                env=env | extra,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+            outputs[name] = out
+        yield outputs
+    finally:
+        shutdown_recorded()
+        if previous is None:
+            os.environ.pop("HARNESS_STATE_FILE", None)
+        else:
+            os.environ["HARNESS_STATE_FILE"] = previous
+
+
+def compare(base: Path, new: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["harness", "bench", "compare", str(base), str(new)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_results_are_pytest_benchmark_json_with_our_metrics(results):
+    from harness.bench.results import load
+
+    run = load(results["base"])
+    full = run.benchmarks["test_bench_full_sync"]
+    assert len(full.metrics["docs_per_second"]) == 5
+    assert len(full.metrics["ratio_to_ceiling"]) == 5
+    assert full.median("peak_rss_mb") > 10
+    assert full.info["elasticsearch"]["index_total"] >= full.info["docs"]
+    assert set(run.benchmarks) == {
+        "test_bench_full_sync",
+        "test_bench_unchanged_resync",
+        "test_bench_incremental_1pct",
+    }
+
+
+def test_two_unmodified_runs_are_not_flagged(results):
+    done = compare(results["base"], results["again"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no regression" in done.stdout
+
+
+def test_an_injected_slowdown_is_flagged(results):
+    done = compare(results["base"], results["slowed"])
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "test_bench_full_sync ratio_to_ceiling" in done.stdout
+    assert "REGRESSION" in done.stdout
+
+
+def test_the_report_is_written_offline(results, tmp_path):
+    out = tmp_path / "report.html"
+    done = subprocess.run(
+        ["harness", "report", str(results["base"]), str(results["again"]), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert page.count("<svg") >= 12  # four charts for each of three benchmarks
+    assert "http://" not in page and "https://" not in page and "<script" not in page
