@@ -20,6 +20,7 @@ from connectors.api import ConnectorSpecError, save_connector, sync_connector
 from connectors.config import ConfigError
 from connectors.es.client import EsSettings, es_client
 from connectors.es.state import COMPLETED, ConnectorStore, JobStore
+from connectors.progress import SyncProgress
 from connectors.service import ConnectorsService
 from connectors.sync import SyncOptions
 
@@ -60,7 +61,12 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
         allow_mass_delete=args.allow_mass_delete, bulk_concurrency=args.concurrency
     )
     job_type = "incremental" if args.incremental else "full"
-    outcome = await sync_connector(client, args.connector_id, job_type, options)
+    progress = SyncProgress(f"{job_type} sync of {args.connector_id}")
+    options.progress = progress.update
+    try:
+        outcome = await sync_connector(client, args.connector_id, job_type, options)
+    finally:
+        progress.close()
     result = outcome.result
     if result is not None:
         print(

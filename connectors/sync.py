@@ -54,6 +54,8 @@ class SyncOptions:
     index_settings: dict[str, Any] = field(default_factory=dict)
     # Awaited between batches; raise SyncCanceled to stop (honours job cancelation).
     checkpoint: Callable[[], Awaitable[None]] | None = None
+    # Called between batches with (documents seen, documents written): progress displays.
+    progress: Callable[[int, int], None] | None = None
 
 
 @dataclass
@@ -150,6 +152,8 @@ async def full_sync(
                 batch = []
                 if options.checkpoint:
                     await options.checkpoint()
+                if options.progress:
+                    options.progress(result.seen, sink.stats.indexed)
         await _send_changed(batch, snapshot, sink, result)
         result.read_complete = True
     except SyncCanceled:
@@ -188,6 +192,8 @@ async def _changed_docs(
                 yield doc
         if options.checkpoint:
             await options.checkpoint()
+        if options.progress:
+            options.progress(result.seen, 0)
 
     async for pair in source.get_versions():
         pending.append(pair)
@@ -283,8 +289,11 @@ async def incremental_sync(
                 )
                 continue
             await sink.add_index(doc.doc_id, doc.body)
-            if options.checkpoint and result.seen % BATCH == 0:
-                await options.checkpoint()
+            if result.seen % BATCH == 0:
+                if options.checkpoint:
+                    await options.checkpoint()
+                if options.progress:
+                    options.progress(result.seen, sink.stats.indexed)
         result.read_complete = True
     except SyncCanceled:
         await sink.abort()
