@@ -40,6 +40,11 @@ def hash64(data: bytes) -> int:
 
 
 def version_hash(version: str) -> int:
+    if len(version) == 32:  # an md5 hex digest (as PostgreSQL's md5()): already a hash
+        try:
+            return int(version[:16], 16)
+        except ValueError:
+            pass
     return hash64(b"v:" + version.encode())
 
 

@@ -123,26 +123,27 @@ def bulk_bodies(es: ElasticsearchEndpoint, index: str, target: str) -> list[byte
     return bodies
 
 
-def twin_index(es: ElasticsearchEndpoint, source: str, target: str) -> None:
-    """A fresh index with the source index's mappings and (user) settings."""
-    es_request(es, "DELETE", f"/{target}?ignore_unavailable=true")
-    mappings = es_request(es, "GET", f"/{source}/_mapping")[source]["mappings"]
-    settings = es_request(es, "GET", f"/{source}/_settings")[source]["settings"]["index"]
+def index_definition(es: ElasticsearchEndpoint, index: str) -> dict[str, Any]:
+    """An index's mappings and user settings, to create its twin."""
+    mappings = es_request(es, "GET", f"/{index}/_mapping")[index]["mappings"]
+    settings = es_request(es, "GET", f"/{index}/_settings")[index]["settings"]["index"]
     kept = {
         k: v
         for k, v in settings.items()
         if k in ("number_of_shards", "number_of_replicas", "refresh_interval", "codec")
     }
-    es_request(es, "PUT", f"/{target}", {"settings": kept, "mappings": mappings})
+    return {"settings": kept, "mappings": mappings}
 
 
 def bulk_ceiling(
     es: ElasticsearchEndpoint, source: str, target: str, bodies: list[bytes], concurrency: int = 2
 ) -> CeilingSample:
-    """Time raw `_bulk` of pre-serialised bodies with the runtime's concurrency, up to a
-    refreshed index, as the sync is timed."""
-    twin_index(es, source, target)
+    """Time creating the index and raw `_bulk` of pre-serialised bodies with the runtime's
+    concurrency, up to a refreshed index: the same span the sync's own timing covers."""
+    definition = index_definition(es, source)
+    es_request(es, "DELETE", f"/{target}?ignore_unavailable=true")
     started = time.perf_counter()
+    es_request(es, "PUT", f"/{target}", definition)
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         for response in pool.map(
             lambda body: es_request(es, "POST", "/_bulk", body, timeout=300), bodies
