@@ -7,12 +7,12 @@ import datetime as dt
 import decimal
 import hashlib
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 HASH_FIELD = "_content_hash"
+HASH_BYTES = HASH_FIELD.encode()
 
 
 class DocumentError(ValueError):
@@ -48,8 +48,7 @@ def version_hash(version: str) -> int:
     return hash64(b"v:" + version.encode())
 
 
-@dataclass(frozen=True)
-class PreparedDoc:
+class PreparedDoc(NamedTuple):  # a tuple: built once per document, on the hot path
     doc_id: str
     id_hash: int
     content_hash: int
@@ -62,7 +61,7 @@ def prepare(doc: dict[str, Any]) -> PreparedDoc:
     raw_id = doc.pop("_id", None)
     if raw_id is None or raw_id == "":
         raise DocumentError(f"document has no _id (fields: {sorted(doc)[:10]})")
-    doc_id = str(raw_id)
+    doc_id = raw_id if isinstance(raw_id, str) else str(raw_id)
     version = doc.pop("_version", None)
     body = doc.pop("_json", None)
     if body is None:
@@ -70,11 +69,11 @@ def prepare(doc: dict[str, Any]) -> PreparedDoc:
             body = orjson.dumps(doc, default=_default, option=orjson.OPT_NON_STR_KEYS)
         except TypeError as exc:
             raise DocumentError(f"document {doc_id!r} cannot be serialised: {exc}") from None
-    elif not body.startswith(b"{"):
+    elif body[:1] != b"{" or body[-1:] != b"}":
         raise DocumentError(f"document {doc_id!r}: _json is not a JSON object")
     # A source's version token stands for the content; otherwise the content itself does.
-    content = hash64(body) if version is None else version_hash(str(version))
-    head = body.rstrip()[:-1]  # the object without its closing brace
-    separator = b"," if head.strip() != b"{" else b""
-    body = head + separator + f'"{HASH_FIELD}":"{content:016x}"}}'.encode()
+    content = hash64(body) if version is None else version_hash(version)
+    head = body[:-1]  # the object without its closing brace
+    separator = b"," if len(head) > 1 and head.strip() != b"{" else b""
+    body = head + separator + b'"' + HASH_BYTES + b'":"' + b"%016x" % content + b'"}'
     return PreparedDoc(doc_id, hash64(doc_id.encode()), content, body)

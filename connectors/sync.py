@@ -227,9 +227,13 @@ async def _send_changed(
     contents = np.fromiter((d.content_hash for d in batch), np.uint64, len(batch))
     unchanged = snapshot.observe(ids, contents)
     result.unchanged += int(unchanged.sum())
-    for doc, skip in zip(batch, unchanged.tolist(), strict=True):
-        if not skip:
-            await sink.add_index(doc.doc_id, doc.body)
+    await sink.add_many(
+        [
+            (doc.doc_id, doc.body)
+            for doc, skip in zip(batch, unchanged.tolist(), strict=True)
+            if not skip
+        ]
+    )
 
 
 async def _delete_stale(

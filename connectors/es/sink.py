@@ -87,8 +87,23 @@ class BulkSink:
         self._index_prefix = b'{"index":{"_index":' + orjson.dumps(index) + b',"_id":'
 
     async def add_index(self, doc_id: str, source: bytes) -> None:
-        payload = self._index_prefix + orjson.dumps(doc_id) + b"}}\n" + source + b"\n"
-        await self._add(_Item("index", doc_id, payload))
+        await self.add_many([(doc_id, source)])
+
+    async def add_many(self, docs: list[tuple[str, bytes]]) -> None:
+        """Index documents given as (id, JSON source); one call per batch of the source
+        keeps the per-document cost of the hot path to building its payload."""
+        prefix = self._index_prefix
+        items = [
+            _Item("index", doc_id, prefix + orjson.dumps(doc_id) + b"}}\n" + source + b"\n")
+            for doc_id, source in docs
+        ]
+        if self._fatal is not None:
+            raise SinkError(str(self._fatal)) from self._fatal
+        for item in items:
+            self._buffer.append(item)
+            self._buffer_bytes += len(item.payload)
+            if len(self._buffer) >= self.max_docs or self._buffer_bytes >= self.max_bytes:
+                await self._flush()
 
     async def add_delete(self, doc_id: str) -> None:
         header = orjson.dumps({"delete": {"_index": self.index, "_id": doc_id}})

@@ -25,7 +25,17 @@ class Plan:
 
     def _keys(self) -> sql.Composable:
         return sql.SQL(", ").join(
-            sql.SQL("t.{}::text").format(sql.Identifier(c)) for c in self.id_columns
+            sql.SQL("t.{}::text AS {}").format(sql.Identifier(c), sql.Identifier(f"k{i}"))
+            for i, c in enumerate(self.id_columns)
+        )
+
+    def _fields(self) -> sql.Composable:
+        return sql.SQL(", ").join(
+            [
+                sql.SQL("{} AS {}").format(column_expression(n, oid), sql.Identifier(n))
+                for n, oid in self.columns
+            ]
+            + [sql.SQL("{} AS {}").format(sql.Literal(self.name), sql.Identifier("_table"))]
         )
 
     def documents(
@@ -33,32 +43,36 @@ class Plan:
     ) -> sql.Composed:
         """Rows as (key values as text..., version, cursor value, document JSON).
 
-        The version is the md5 of the row's text, so an unchanged row is recognised without
-        reading it; the document is serialised by the server (see pg_types)."""
-        fields = sql.SQL(", ").join(
-            [
-                sql.SQL("{} AS {}").format(column_expression(n, oid), sql.Identifier(n))
-                for n, oid in self.columns
-            ]
-            + [sql.SQL("{} AS {}").format(sql.Literal(self.name), sql.Identifier("_table"))]
-        )
+        The document is serialised by the server (see pg_types), once; its md5 is the
+        version, so an unchanged row is later recognised without being read."""
         cursor = (
             sql.SQL("to_json(t.{}) #>> '{{}}'").format(sql.Identifier(self.cursor_column))
             if self.cursor_column
             else sql.SQL("NULL")
         )
-        query = sql.SQL(
-            "SELECT {keys}, md5(t::text), {cursor}, row_to_json(x)::text "
+        inner = sql.SQL(
+            "SELECT {keys}, {cursor} AS cursor_value, row_to_json(x)::text AS document "
             "FROM {relation} AS t, LATERAL (SELECT {fields}) AS x"
-        ).format(keys=self._keys(), cursor=cursor, relation=self.relation, fields=fields)
+        ).format(keys=self._keys(), cursor=cursor, relation=self.relation, fields=self._fields())
         if where is not None:
-            query += sql.SQL(" WHERE ") + where
+            inner += sql.SQL(" WHERE ") + where
         if by_cursor and self.cursor_column:
-            query += sql.SQL(" ORDER BY t.{}").format(sql.Identifier(self.cursor_column))
-        return query
+            inner += sql.SQL(" ORDER BY t.{}").format(sql.Identifier(self.cursor_column))
+        keys = sql.SQL(", ").join(
+            sql.SQL("d.{}").format(sql.Identifier(f"k{i}")) for i in range(len(self.id_columns))
+        )
+        # bytea: with a binary cursor the document arrives as bytes, never decoded to text.
+        return sql.SQL(
+            "SELECT {keys}, md5(d.document), d.cursor_value, convert_to(d.document, 'UTF8') "
+            "FROM ({inner}) AS d"
+        ).format(keys=keys, inner=inner)
 
     def select_versions(self) -> sql.Composed:
-        return sql.SQL("SELECT {}, md5(t::text) FROM {} AS t").format(self._keys(), self.relation)
+        """(key values as text..., version): the same md5 as ``documents`` gives."""
+        return sql.SQL(
+            "SELECT {keys}, md5(row_to_json(x)::text) "
+            "FROM {relation} AS t, LATERAL (SELECT {fields}) AS x"
+        ).format(keys=self._keys(), relation=self.relation, fields=self._fields())
 
     def by_keys(self) -> sql.Composed:
         """A condition: keys in the arrays passed as parameters (one array per column),

@@ -152,7 +152,7 @@ class PostgreSQLDataSource(BaseDataSource):
         params: tuple[Any, ...] = (),
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Rows from a server-side cursor; errors say what was being read, and where."""
-        async with conn.cursor(name="connectors_stream") as cur:
+        async with conn.cursor(name="connectors_stream", binary=True) as cur:
             cur.itersize = self.config["fetch_size"]
             try:
                 await cur.execute(query, params)
@@ -178,7 +178,7 @@ class PostgreSQLDataSource(BaseDataSource):
             doc = {
                 "_id": encode_id(plan.name, row[:width]),
                 "_version": row[width],
-                "_json": row[width + 2].encode(),
+                "_json": row[width + 2],
             }
             yield doc, row[width + 1]
 
