@@ -108,7 +108,9 @@ def cmd_bench_compare(args: argparse.Namespace) -> int:
 
     try:
         base, new = load(args.base), load(args.new)
-        result = compare_runs(base, new, args.threshold, args.alpha, args.memory_threshold)
+        result = compare_runs(
+            base, new, args.threshold, args.alpha, args.memory_threshold, args.min_seconds
+        )
     except (ResultsError, ValueError) as exc:
         print(f"harness bench compare: {exc}", file=sys.stderr)
         return 2
@@ -167,8 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--threshold",
         type=float,
-        default=0.10,
-        help="smallest throughput change that counts (default 0.10 = 10%%)",
+        default=0.15,
+        help="smallest throughput change that counts (default 0.15 = 15%%)",
+    )
+    compare.add_argument(
+        "--min-seconds",
+        type=float,
+        default=0.25,
+        help="benchmarks whose rounds are shorter are shown, not judged (default 0.25 s)",
     )
     compare.add_argument("--alpha", type=float, default=0.05, help="significance level")
     compare.add_argument(

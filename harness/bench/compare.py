@@ -25,14 +25,18 @@ class Comparison:
 def compare_runs(
     base: RunResults,
     new: RunResults,
-    threshold: float = 0.10,
+    threshold: float = 0.15,
     alpha: float = 0.05,
     memory_threshold: float = 0.20,
+    min_seconds: float = 0.25,
 ) -> Comparison:
+    """Benchmarks whose rounds take under ``min_seconds`` (median, both runs) are shown but
+    not judged: fixed per-sync costs (connecting, planning, refreshing) dominate them and
+    vary from run to run more than any within-run statistic can see."""
     common = sorted(set(base.benchmarks) & set(new.benchmarks))
     if not common:
         raise ValueError(f"{base.path} and {new.path} share no benchmark")
-    verdicts, memory, regressions = [], [], []
+    verdicts, memory, regressions, notes = [], [], [], []
     for name in common:
         b, n = base.benchmarks[name], new.benchmarks[name]
         metric = b.primary() if b.primary() == n.primary() else "docs_per_second"
@@ -44,7 +48,13 @@ def compare_runs(
             alpha,
         )
         verdicts.append(verdict)
-        if verdict.regression:
+        short = min(b.median("engine_seconds") or 0, n.median("engine_seconds") or 0)
+        if short and short < min_seconds:
+            notes.append(
+                f"{name}: rounds of {short * 1000:.0f} ms are too short to judge "
+                f"(< {min_seconds * 1000:.0f} ms); use a larger corpus"
+            )
+        elif verdict.regression:
             regressions.append(verdict.describe())
         before, after = b.median(MEMORY_METRIC), n.median(MEMORY_METRIC)
         if before and after:
@@ -53,7 +63,7 @@ def compare_runs(
                 line += f" REGRESSION (more than +{memory_threshold:.0%})"
                 regressions.append(line)
             memory.append(line)
-    return Comparison(verdicts, memory, regressions)
+    return Comparison(verdicts, memory + notes, regressions)
 
 
 def render(result: Comparison, base: RunResults, new: RunResults) -> str:

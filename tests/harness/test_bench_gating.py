@@ -70,8 +70,10 @@ def results(tmp_path_factory):
 
 
 def compare(base: Path, new: Path) -> subprocess.CompletedProcess:
+    # The small corpus keeps CI fast but its runs differ more from each other than the
+    # medium corpus's do: judge at 25% here. The injected slowdown is about 2.5x.
     return subprocess.run(
-        ["harness", "bench", "compare", str(base), str(new)],
+        ["harness", "bench", "compare", "--threshold", "0.25", str(base), str(new)],
         capture_output=True,
         text=True,
         check=False,
