@@ -3,7 +3,8 @@
     class TestPostgreSQLBenchmarks(BenchmarkSuite):
         scenario = ConnectorScenario(...)
 
-Run with ``pytest scenarios/postgres --bench --corpus-size medium --benchmark-json out.json``.
+Run with ``pytest scenarios/postgres --bench --benchmark-only --corpus-size medium``
+(add ``--benchmark-json FILE`` or ``--benchmark-autosave`` to keep the results).
 Each benchmark records, per round, the sync's own docs/s, MB/s and peak RSS, Elasticsearch's
 indexing stats, and docs/s relative to the raw-bulk ceiling measured in the same run.
 """

@@ -1,14 +1,22 @@
-"""The PostgreSQL connector under the standard suite: declared, not written."""
+"""The PostgreSQL connector under the standard suite and the benchmark scenarios
+(``--bench``): declared, not written."""
 
 from fixtures.postgresql import PostgresFixture
+from harness.bench.suite import BenchmarkSuite
 from harness.scenario import ConnectorScenario
 from harness.suite import StandardSuite
 
+POSTGRESQL = ConnectorScenario(
+    connector="postgresql",
+    service="postgresql",
+    fixture=PostgresFixture,
+    capabilities=frozenset({"incremental"}),
+)
+
 
 class TestPostgreSQL(StandardSuite):
-    scenario = ConnectorScenario(
-        connector="postgresql",
-        service="postgresql",
-        fixture=PostgresFixture,
-        capabilities=frozenset({"incremental"}),
-    )
+    scenario = POSTGRESQL
+
+
+class TestPostgreSQLBenchmarks(BenchmarkSuite):
+    scenario = POSTGRESQL

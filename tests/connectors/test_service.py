@@ -7,6 +7,9 @@ import asyncio
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -81,13 +84,26 @@ def queue_job(es_url: str, connector_id: str) -> str:
     return asyncio.run(go())
 
 
-def start_service(env, log):
-    return subprocess.Popen(
-        ["connectors", "service", "--poll-interval", "0.2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+@contextmanager
+def service_running(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
+    """`connectors service` in the background; SIGTERM (then SIGKILL) when the block ends.
+    The block may stop it itself and check its exit code."""
+    with log_path.open("a") as log:
+        service = subprocess.Popen(
+            ["connectors", "service", "--poll-interval", "0.2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield service
+        finally:
+            if service.poll() is None:
+                service.send_signal(signal.SIGTERM)
+                try:
+                    service.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    service.kill()
 
 
 def status_of(es_url, connector_id, job_id):
@@ -100,32 +116,23 @@ def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
     index, env = big_connector
     job_id = queue_job(es_endpoint.url, index)
     log_path = tmp_path / "service.log"
-    with log_path.open("w") as log:
-        service = start_service(env, log)
-        try:
-            wait_until(
-                lambda: status_of(es_endpoint.url, index, job_id) == "in_progress",
-                60,
-                "the service to start the job",
-                log_path,
-            )
-            service.send_signal(signal.SIGTERM)
-            assert service.wait(timeout=60) == 0
-        finally:
-            if service.poll() is None:
-                service.kill()
-        assert status_of(es_endpoint.url, index, job_id) == "suspended"
-        service = start_service(env, log)
-        try:
-            wait_until(
-                lambda: status_of(es_endpoint.url, index, job_id) == "completed",
-                240,
-                "the next service run to finish the job",
-                log_path,
-            )
-        finally:
-            service.send_signal(signal.SIGTERM)
-            service.wait(timeout=60)
+    with service_running(env, log_path) as service:
+        wait_until(
+            lambda: status_of(es_endpoint.url, index, job_id) == "in_progress",
+            60,
+            "the service to start the job",
+            log_path,
+        )
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=60) == 0
+    assert status_of(es_endpoint.url, index, job_id) == "suspended"
+    with service_running(env, log_path):
+        wait_until(
+            lambda: status_of(es_endpoint.url, index, job_id) == "completed",
+            240,
+            "the next service run to finish the job",
+            log_path,
+        )
     job = next(j for j in jobs_of(es_endpoint.url, index) if j["id"] == job_id)
     assert job["total_document_count"] == ROWS
 
@@ -134,32 +141,25 @@ def test_cancel_stops_a_running_job(big_connector, es_endpoint, tmp_path):
     index, env = big_connector
     job_id = queue_job(es_endpoint.url, index)
     log_path = tmp_path / "service.log"
-    with log_path.open("w") as log:
-        service = start_service(env, log)
-        try:
-            wait_until(
-                lambda: status_of(es_endpoint.url, index, job_id) == "in_progress",
-                60,
-                "the job to start",
-                log_path,
-            )
-            done = subprocess.run(
-                ["connectors", "cancel", job_id],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert done.returncode == 0
-            wait_until(
-                lambda: status_of(es_endpoint.url, index, job_id) == "canceled",
-                60,
-                "the job to be canceled",
-                log_path,
-            )
-        finally:
-            service.send_signal(signal.SIGTERM)
-            assert service.wait(timeout=60) == 0
+    with service_running(env, log_path) as service:
+        wait_until(
+            lambda: status_of(es_endpoint.url, index, job_id) == "in_progress",
+            60,
+            "the job to start",
+            log_path,
+        )
+        done = subprocess.run(
+            ["connectors", "cancel", job_id], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0
+        wait_until(
+            lambda: status_of(es_endpoint.url, index, job_id) == "canceled",
+            60,
+            "the job to be canceled",
+            log_path,
+        )
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=60) == 0
 
 
 def test_a_scheduled_connector_gets_a_job(big_connector, es_endpoint, tmp_path):
@@ -178,17 +178,14 @@ def test_a_scheduled_connector_gets_a_job(big_connector, es_endpoint, tmp_path):
 
     asyncio.run(schedule())
     log_path = tmp_path / "service.log"
-    with log_path.open("w") as log:
-        service = start_service(env, log)
-        try:
-            wait_until(
-                lambda: any(
-                    j["trigger_method"] == "scheduled" for j in jobs_of(es_endpoint.url, index)
-                ),
-                60,
-                "a scheduled job",
-                log_path,
-            )
-        finally:
-            service.send_signal(signal.SIGTERM)
-            assert service.wait(timeout=120) == 0
+    with service_running(env, log_path) as service:
+        wait_until(
+            lambda: any(
+                j["trigger_method"] == "scheduled" for j in jobs_of(es_endpoint.url, index)
+            ),
+            60,
+            "a scheduled job",
+            log_path,
+        )
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=120) == 0

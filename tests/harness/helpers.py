@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -35,3 +37,21 @@ def running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@contextmanager
+def private_service_state(directory: Path) -> Iterator[dict[str, str]]:
+    """A state file of our own for inner runs with --reuse-services, so they share one set
+    of services; whatever got recorded there is stopped at the end."""
+    from harness.services.provider import shutdown_recorded
+
+    previous = os.environ.get("HARNESS_STATE_FILE")
+    os.environ["HARNESS_STATE_FILE"] = str(directory / "services.json")
+    try:
+        yield dict(os.environ)
+    finally:
+        shutdown_recorded()
+        if previous is None:
+            os.environ.pop("HARNESS_STATE_FILE", None)
+        else:
+            os.environ["HARNESS_STATE_FILE"] = previous

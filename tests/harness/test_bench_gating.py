@@ -3,14 +3,13 @@ does not flag two unmodified runs, and flags a run slowed by the test-only switc
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from harness.services.provider import shutdown_recorded
+from tests.harness.helpers import private_service_state
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,27 +20,26 @@ SLOWDOWN = str(ROOT / "tests" / "bench_slowdown")
 def results(tmp_path_factory):
     """Three benchmark runs sharing one set of services: base, again, slowed."""
     tmp = tmp_path_factory.mktemp("bench")
-    env = dict(os.environ, HARNESS_STATE_FILE=str(tmp / "services.json"))
-    previous = os.environ.get("HARNESS_STATE_FILE")
-    os.environ["HARNESS_STATE_FILE"] = env["HARNESS_STATE_FILE"]
+    runs = {
+        "base": {},
+        "again": {},
+        "slowed": {"PYTHONPATH": SLOWDOWN, "HARNESS_TEST_SLOWDOWN_US_PER_DOC": "60"},
+    }
     outputs = {}
-    try:
-        for name, extra in (
-            ("base", {}),
-            ("again", {}),
-            ("slowed", {"PYTHONPATH": SLOWDOWN, "HARNESS_TEST_SLOWDOWN_US_PER_DOC": "60"}),
-        ):
+    with private_service_state(tmp) as env:
+        for name, extra in runs.items():
             out = tmp / f"{name}.json"
             done = subprocess.run(
                 [
                     sys.executable,
                     "-m",
                     "pytest",
-                    "scenarios/postgres/test_benchmarks.py",
+                    "scenarios/postgres/test_postgresql.py",
                     "-q",
                     "-p",
                     "no:cacheprovider",
                     "--bench",
+                    "--benchmark-only",
                     "--corpus-size",
                     "small",
                     "--bench-rounds",
@@ -61,12 +59,6 @@ def results(tmp_path_factory):
             assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
             outputs[name] = out
         yield outputs
-    finally:
-        shutdown_recorded()
-        if previous is None:
-            os.environ.pop("HARNESS_STATE_FILE", None)
-        else:
-            os.environ["HARNESS_STATE_FILE"] = previous
 
 
 def compare(base: Path, new: Path) -> subprocess.CompletedProcess:

@@ -4,14 +4,13 @@ passes the same scenarios."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from harness.services.provider import shutdown_recorded
+from tests.harness.helpers import private_service_state
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,17 +31,8 @@ CASES = {
 @pytest.fixture(scope="module")
 def shared_services(tmp_path_factory):
     """One ES and one PostgreSQL for all the inner runs, stopped at the end."""
-    state = tmp_path_factory.mktemp("state") / "services.json"
-    previous = os.environ.get("HARNESS_STATE_FILE")
-    os.environ["HARNESS_STATE_FILE"] = str(state)
-    try:
-        yield dict(os.environ, HARNESS_STATE_FILE=str(state))
-    finally:
-        shutdown_recorded()
-        if previous is None:
-            os.environ.pop("HARNESS_STATE_FILE", None)
-        else:
-            os.environ["HARNESS_STATE_FILE"] = previous
+    with private_service_state(tmp_path_factory.mktemp("state")) as env:
+        yield env
 
 
 def run_suite(env: dict[str, str], select: str, variant: str | None) -> subprocess.CompletedProcess:
