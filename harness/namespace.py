@@ -35,9 +35,3 @@ class RunNamespace:
     def pg_name(self, name: str) -> str:
         """A schema/table/database name safe to use unquoted."""
         return (self.pg_prefix + re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_"))[:63]
-
-    def owns_es(self, index: str) -> bool:
-        return index.startswith(self.es_prefix)
-
-    def owns_pg(self, name: str) -> bool:
-        return name.startswith(self.pg_prefix)

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -37,12 +37,6 @@ class SyncSample:
     @property
     def mb_per_second(self) -> float:
         return self.mb / self.seconds if self.seconds else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {
-            "docs_per_second": self.docs_per_second,
-            "mb_per_second": self.mb_per_second,
-        }
 
 
 @dataclass

@@ -88,8 +88,3 @@ class ServiceProcess:
     def tree(self) -> list[int]:
         """Every live process of this service (leader, descendants, group members)."""
         return process_tree(self.pgid)
-
-
-def stop_detached(pgid: int, stop_signal: int = signal.SIGTERM, grace: float = 30.0) -> None:
-    """Stop a service group we did not start in this process (``--reuse-services``)."""
-    kill_group(pgid, grace=grace, first=stop_signal)
