@@ -12,8 +12,7 @@ from itertools import islice
 from typing import Any
 
 from harness.index_reader import CHUNK, IndexReader
-from harness.services.base import ElasticsearchEndpoint
-from harness.services.es_http import es_request
+from harness.services.es_http import ElasticsearchEndpoint, es_request
 
 SHOWN = 5
 

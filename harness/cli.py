@@ -8,37 +8,54 @@ import sys
 import threading
 from typing import Any
 
-from harness.services.base import ElasticsearchEndpoint, ServiceError
-from harness.services.es_distribution import DEFAULT_ES_VERSION, resolve_distribution
-from harness.services.java import find_jdk
-from harness.services.options import BACKENDS, ServiceOptions
-from harness.services.provider import SERVICES, provide, shutdown_recorded, start_reusable
+from harness import defaults
+from harness.services import registry
+from harness.services.base import ServiceError
+from harness.services.es_distribution import (
+    IntegrityError,
+    choose_default_version,
+    resolve_distribution,
+)
+from harness.services.java import NoSuitableJdk, find_jdk
+from harness.services.options import BACKENDS, HarnessOptions, dest
+from harness.services.provider import provide, shutdown_recorded, start_reusable
 from harness.services.reuse import answering, from_record, locked_state, read_state, to_record
 from harness.services.workdirs import clean_stale
 
+EXIT_NO_JDK = 3  # `harness fetch`: the distribution is fine, no JDK can run it
+
 
 def _describe(name: str, endpoint: Any, show_secrets: bool = False) -> str:
-    if isinstance(endpoint, ElasticsearchEndpoint):
-        where = endpoint.url if show_secrets else endpoint.redacted_url()
-    else:
-        where = endpoint.dsn() if show_secrets else endpoint.redacted_dsn()
-    return f"{name:<14} {endpoint.version:<8} {where}"
+    return f"{name:<14} {endpoint.version:<8} {endpoint.location(reveal=show_secrets)}"
 
 
-def _options(args: argparse.Namespace) -> ServiceOptions:
-    return ServiceOptions.from_env(backend=args.backend, es_version=args.es_version)
+def _options(args: argparse.Namespace) -> HarnessOptions:
+    return HarnessOptions.resolve(
+        lambda key: getattr(args, key, None), backend=getattr(args, "backend", None)
+    )
+
+
+def _kinds(args: argparse.Namespace) -> list[str]:
+    """--services, else the kinds the standard scenarios need."""
+    if args.services:
+        names = [n.strip() for n in args.services.split(",") if n.strip()]
+        for name in names:
+            registry.kind(name)  # an unknown name is an error that lists the known ones
+        return names
+    return [k.name for k in registry.all_kinds() if k.needed_by_default]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     clean_stale()
     options = _options(args)
+    names = _kinds(args)
     if args.detach:
         if options.backend not in ("auto", "local"):
             raise ServiceError(
                 "--detach keeps local services running; it does not apply to "
                 f"backend {options.backend!r}"
             )
-        for name in SERVICES:
+        for name in names:
             print(_describe(name, start_reusable(name, options).endpoint), flush=True)
         print(
             "Services keep running; `harness down` stops them, `pytest --reuse-services` uses them."
@@ -49,7 +66,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        for name in SERVICES:
+        for name in names:
             service = provide(name, options)
             started.append(service)
             print(_describe(name, service.endpoint), flush=True)
@@ -65,7 +82,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         for service in reversed(started):
             service.stop()
         with locked_state() as state:
-            for name in SERVICES:
+            for name in names:
                 if state.get(name, {}).get("key") == f"harness-up {name}":
                     del state[name]
     return 0
@@ -83,23 +100,51 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("no services recorded (start some with `harness up`)")
         return 1
     healthy = True
-    for name in SERVICES:
-        if name in state:
-            service = from_record(name, state[name])
-            ok = answering(service)
-            healthy &= ok
-            status = "up" if ok else "DOWN"
-            line = _describe(name, service.endpoint, args.show_secrets)
-            print(f"{line}  {status}  pids {service.pids()}")
+    for name, record in state.items():
+        try:
+            service = from_record(name, record)
+        except (ServiceError, KeyError) as exc:
+            healthy = False
+            print(f"{name:<14} recorded, but cannot be read here: {exc}")
+            continue
+        ok = answering(service)
+        healthy &= ok
+        status = "up" if ok else "DOWN"
+        line = _describe(name, service.endpoint, args.show_secrets)
+        print(f"{line}  {status}  pids {service.pids()}")
     return 0 if healthy else 1
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    dist = resolve_distribution(args.es_version or DEFAULT_ES_VERSION)
-    jdk = find_jdk(dist.version)
+    config = _options(args).config("elasticsearch")
+    try:
+        dist = resolve_distribution(
+            config.effective_version, config.distribution, config.trust_unverified
+        )
+    except IntegrityError as exc:
+        print(f"harness fetch: {exc}", file=sys.stderr)
+        return 2
+    try:
+        jdk = find_jdk(dist.version)
+    except NoSuitableJdk as exc:
+        print(f"harness fetch: {exc}", file=sys.stderr)
+        return EXIT_NO_JDK
+    if args.make_default:
+        choose_default_version(None if dist.version == defaults.ES_VERSION else dist.version)
     print(f"elasticsearch {dist.version} at {dist.home} ({dist.source})")
     print(f"java {jdk.major} at {jdk.home}")
     return 0
+
+
+def _add_kind_options(parser: argparse.ArgumentParser) -> None:
+    """Every registered kind's flags, as pytest has them."""
+    parser.add_argument("--backend", choices=BACKENDS, default=None)
+    for kind in registry.all_kinds():
+        for spec in kind.config_class.specs():
+            if spec.flag:
+                parser.add_argument(
+                    spec.flag, dest=dest(kind.name, spec), default=None, help=spec.help
+                )
 
 
 def cmd_bench_compare(args: argparse.Namespace) -> int:
@@ -144,10 +189,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start Elasticsearch and PostgreSQL; stay up until Ctrl-C")
+    up = sub.add_parser("up", help="start services; stay up until Ctrl-C")
     up.add_argument("--detach", action="store_true", help="start (or reuse) services and return")
-    up.add_argument("--backend", choices=BACKENDS, default=None)
-    up.add_argument("--es-version", default=None)
+    up.add_argument(
+        "--services",
+        default=None,
+        help="comma-separated kinds to start (default: what the standard scenarios need); "
+        "known: " + ", ".join(k.name for k in registry.all_kinds()),
+    )
+    _add_kind_options(up)
     up.set_defaults(func=cmd_up)
     down = sub.add_parser(
         "down", help="stop services left running by `up --detach` or --reuse-services"
@@ -191,7 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", default="benchmark-report.html")
     report.set_defaults(func=cmd_report)
     fetch = sub.add_parser("fetch", help="download and cache the Elasticsearch distribution")
-    fetch.add_argument("--es-version", default=None)
+    _add_kind_options(fetch)
+    fetch.add_argument(
+        "--make-default",
+        action="store_true",
+        help="make this version the machine's default (read by pytest and `harness up`)",
+    )
     fetch.set_defaults(func=cmd_fetch)
     return parser
 

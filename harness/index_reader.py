@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from harness.services.base import ElasticsearchEndpoint
-from harness.services.es_http import EsHttpError, es_request
+from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 
 CHUNK = 1000
 

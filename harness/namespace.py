@@ -4,10 +4,12 @@ harness deletes only what it created."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,15 @@ class RunNamespace:
     def pg_name(self, name: str) -> str:
         """A schema/table/database name safe to use unquoted."""
         return (self.pg_prefix + re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_"))[:63]
+
+    def name_for(self, kind: Any, label: str) -> str:
+        """A name in the run's namespace that the service kind accepts: its characters, its
+        length limit (a cut name ends with a hash of the whole, so two cut names differ)."""
+        sep = kind.name_separator
+        name = f"harness{sep}{self.run_id}{sep}" + re.sub(
+            rf"[^a-z0-9{re.escape(sep)}]+", sep, label.lower()
+        ).strip(sep)
+        if len(name) <= kind.name_limit:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        return name[: kind.name_limit - len(digest) - 1].rstrip(sep) + sep + digest

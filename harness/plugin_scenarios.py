@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from harness.namespace import RunNamespace
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord
+from harness.services import registry
 from harness.subjects import make_subject
 
 
@@ -25,13 +27,23 @@ def generate_ids(metafunc: pytest.Metafunc) -> None:
 
 
 def mark_scenarios(items: list[pytest.Item]) -> None:
+    """Scenario markers, and a skip, decided at collection, for every scenario that needs
+    a capability its connector does not declare (``@requires``)."""
     for item in items:
         scenario = scenario_of(getattr(item, "cls", None))
-        if scenario is not None:
-            item.add_marker(pytest.mark.scenario)
-            item.add_marker(pytest.mark.services)
-            if "incremental" in item.name:
-                item.add_marker(pytest.mark.incremental)
+        if scenario is None:
+            continue
+        item.add_marker(pytest.mark.scenario)
+        item.add_marker(pytest.mark.services)
+        for mark in item.iter_markers("requires"):
+            for capability in mark.args:
+                item.add_marker(capability)  # `-m incremental` selects by capability
+                if capability not in scenario.capabilities:
+                    item.add_marker(
+                        pytest.mark.skip(
+                            reason=f"{scenario.connector} does not declare {capability!r}"
+                        )
+                    )
 
 
 @pytest.fixture
@@ -54,20 +66,20 @@ def scenario_run(
     request: pytest.FixtureRequest,
     scenario_label: str,
     es_endpoint: Any,
-    run_namespace: Any,
+    harness_services: Any,
+    run_namespace: RunNamespace,
     corpus_seed: int,
 ) -> Iterator[ScenarioRun]:
     """A fresh source namespace, index and connector id for one scenario; cleaned up after."""
     scenario = scenario_of(request.cls)
     if scenario is None:
         raise pytest.UsageError("scenario_run needs a test class with a `scenario` declaration")
-    from harness.plugin_services import SERVICE_FIXTURES
-
-    endpoint = request.getfixturevalue(SERVICE_FIXTURES[scenario.service])
+    endpoint = harness_services.endpoint(scenario.service)
     name = f"{scenario.connector}-{request.node.originalname.removeprefix('test_')}"
-    fixture = scenario.fixture(endpoint, run_namespace.pg_name(name)[:55], corpus_seed)
+    source_name = run_namespace.name_for(registry.kind(scenario.service), name)
+    fixture = scenario.fixture(endpoint, source_name, corpus_seed)
     subject = make_subject(request.config.getoption("subject"), es_endpoint)
-    index = run_namespace.es_name(name)
+    index = run_namespace.name_for(registry.kind("elasticsearch"), name)
     run = ScenarioRun(scenario, name, fixture, subject, es_endpoint, index, connector_id=index)
     try:
         yield run

@@ -1,98 +1,107 @@
-"""Service fixtures (factories over the service layer), and sharing them across xdist
-workers: the controller starts the services once, watched by its reaper, and records them;
-workers attach and never stop them."""
+"""Service fixtures: *factories* over the service layer (the *executors*).
+
+One session-scoped ``harness_services`` pool starts each kind the first time a test needs
+it and stops everything at the end. For every registered kind there are also the fixtures
+``<kind>_service`` and ``<kind>_endpoint`` (plus the kind's alias, e.g. ``pg_endpoint``),
+generated from the registry: a new kind needs no change here.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from harness.namespace import RunNamespace
-from harness.services.base import ElasticsearchEndpoint, PostgresEndpoint, ServiceError
-from harness.services.options import ServiceOptions
-from harness.services.provider import SERVICES, choose_backend, provide
-from harness.services.reuse import from_record, locked_state, read_state, to_record
-from harness.services.workdirs import base_dir
+from harness.services import registry
+from harness.services.base import ServiceError
+from harness.services.options import HarnessOptions
+from harness.services.provider import choose_backend, provide
+from harness.xdist_sharing import attach_shared, shared_state
 
-OPTIONS_KEY = pytest.StashKey[ServiceOptions]()
-STARTED_KEY = pytest.StashKey[list[Any]]()
-SHARED_ENV = "HARNESS_XDIST_SHARED_STATE"
-SERVICE_FIXTURES = {"elasticsearch": "es_endpoint", "postgresql": "pg_endpoint"}
+OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
+POOL_KEY = pytest.StashKey["ServicePool"]()
 
 
-def is_xdist_controller(config: pytest.Config) -> bool:
-    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+class ServicePool:
+    """The session's services by kind: started (or attached, or reused) on first use."""
+
+    def __init__(self, options: HarnessOptions) -> None:
+        self.options = options
+        self.started: list[Any] = []
+        self._failed: dict[str, str] = {}
+        self._by_kind: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if name in self._failed:  # fail every later test fast, with the first reason
+            raise ServiceError(self._failed[name])
+        if name not in self._by_kind:
+            try:
+                self._by_kind[name] = self._provide(name)
+            except ServiceError as exc:
+                self._failed[name] = f"{name} could not be provided: {exc}"
+                raise ServiceError(self._failed[name]) from None
+        return self._by_kind[name]
+
+    def _provide(self, name: str) -> Any:
+        shared = shared_state()
+        backend, _ = choose_backend(name, self.options)
+        if shared is not None and backend == "local" and not self.options.reuse:
+            return attach_shared(name, shared)  # the xdist controller owns it
+        service = provide(name, self.options)
+        self.started.append(service)
+        return service
+
+    def endpoint(self, name: str) -> Any:
+        return self.get(name).endpoint
+
+    def close(self) -> None:
+        for service in reversed(self.started):  # kept: the summary lists them afterwards
+            service.stop()
 
 
-def share_with_workers(config: pytest.Config) -> None:
-    """On the xdist controller: start local services now and publish them to the workers
-    (which inherit the environment) through a run-specific state file."""
-    options = config.stash[OPTIONS_KEY]
-    path = base_dir() / f"xdist-{os.getpid()}.json"
-    os.environ[SHARED_ENV] = str(path)
-    os.environ["HARNESS_STATE_FILE"] = str(path)
-    for name in SERVICES:
-        if choose_backend(name, options)[0] != "local" or options.reuse:
-            continue
-        service = provide(name, options)
-        config.stash[STARTED_KEY].append(service)
-        with locked_state() as state:
-            state[name] = to_record(service, f"xdist {name}")
-
-
-def stop_shared(config: pytest.Config) -> None:
-    for service in config.stash.get(STARTED_KEY, []):
-        service.stop()
-    path = os.environ.pop(SHARED_ENV, None)
-    if path:
-        for leftover in (path, path.replace(".json", ".lock")):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-
-
-def _service(request: pytest.FixtureRequest, name: str) -> Iterator[Any]:
-    shared = os.environ.get(SHARED_ENV) and read_state().get(name)
-    if shared:  # an xdist worker: the controller owns the service
-        yield from_record(name, shared)
-        return
-    options = request.config.stash[OPTIONS_KEY]
-    failure = None
+@pytest.fixture(scope="session")
+def harness_services(request: pytest.FixtureRequest) -> Iterator[ServicePool]:
+    pool = ServicePool(request.config.stash[OPTIONS_KEY])
+    request.config.stash[POOL_KEY] = pool
     try:
-        service = provide(name, options)
-    except ServiceError as exc:
-        failure = f"{name} could not be provided: {exc}"
-    if failure:
-        pytest.fail(failure, pytrace=False)
-    request.config.stash[STARTED_KEY].append(service)
-    try:
-        yield service
+        yield pool
     finally:
-        service.stop()
+        pool.close()
 
 
-@pytest.fixture(scope="session")
-def elasticsearch_service(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The session's Elasticsearch (started, attached or reused per the options)."""
-    yield from _service(request, "elasticsearch")
+def _get(pool: ServicePool, name: str) -> Any:
+    try:
+        return pool.get(name)
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_service(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The session's PostgreSQL server (started, attached or reused per the options)."""
-    yield from _service(request, "postgresql")
+def _service_fixture(name: str) -> Callable[..., Any]:
+    def fixture(harness_services: ServicePool) -> Any:
+        return _get(harness_services, name)
+
+    fixture.__doc__ = f"The session's {name} (started, attached or reused per the options)."
+    return pytest.fixture(scope="session", name=f"{name}_service")(fixture)
 
 
-@pytest.fixture(scope="session")
-def es_endpoint(elasticsearch_service: Any) -> ElasticsearchEndpoint:
-    return elasticsearch_service.endpoint
+def _endpoint_fixture(name: str, alias: str) -> Callable[..., Any]:
+    def fixture(harness_services: ServicePool) -> Any:
+        return _get(harness_services, name).endpoint
+
+    fixture.__doc__ = f"How to reach the session's {name}."
+    return pytest.fixture(scope="session", name=alias)(fixture)
 
 
-@pytest.fixture(scope="session")
-def pg_endpoint(postgres_service: Any) -> PostgresEndpoint:
-    return postgres_service.endpoint
+def kind_fixtures() -> dict[str, Callable[..., Any]]:
+    """Module attributes for the plugin: pytest collects fixtures from them."""
+    made: dict[str, Callable[..., Any]] = {}
+    for kind in registry.all_kinds():
+        made[f"_fixture_{kind.name}_service"] = _service_fixture(kind.name)
+        for alias in filter(None, (f"{kind.name}_endpoint", kind.fixture_alias)):
+            made[f"_fixture_{alias}"] = _endpoint_fixture(kind.name, alias)
+    return made
 
 
 @pytest.fixture(scope="session")

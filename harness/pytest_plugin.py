@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.corpus import DEFAULT_SEED, SIZES
+from harness import defaults
 from harness.plugin_scenarios import (
     ScenarioReport,
     corpus_seed,
@@ -24,30 +24,25 @@ from harness.plugin_scenarios import (
 )
 from harness.plugin_services import (
     OPTIONS_KEY,
-    STARTED_KEY,
-    elasticsearch_service,
-    es_endpoint,
-    is_xdist_controller,
-    pg_endpoint,
-    postgres_service,
+    POOL_KEY,
+    harness_services,
+    kind_fixtures,
     run_namespace,
-    share_with_workers,
-    stop_shared,
 )
-from harness.services.base import ElasticsearchEndpoint, ServiceError
-from harness.services.es_distribution import DEFAULT_ES_VERSION
-from harness.services.options import BACKENDS, ServiceOptions
-from harness.services.postgres import find_bindir, server_version
-from harness.services.provider import SERVICES, choose_backend
+from harness.services import registry
+from harness.services.base import ServiceError
+from harness.services.options import BACKENDS, HarnessOptions, dest
+from harness.services.provider import choose_backend
 from harness.services.workdirs import clean_stale
+from harness.xdist_sharing import ServiceBroker
 
-__all__ = [  # fixtures this plugin provides
+BROKER_KEY = pytest.StashKey[ServiceBroker]()
+globals().update(kind_fixtures())  # <kind>_service, <kind>_endpoint, aliases
+
+__all__ = [  # fixtures this plugin provides, besides the generated per-kind ones
     "corpus_seed",
     "corpus_size",
-    "elasticsearch_service",
-    "es_endpoint",
-    "pg_endpoint",
-    "postgres_service",
+    "harness_services",
     "run_namespace",
     "scenario_label",
     "scenario_run",
@@ -63,23 +58,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where services come from: auto (default), local, docker, external",
     )
     group.addoption(
-        "--es-version",
-        default=None,
-        help=f"Elasticsearch version for local/docker backends (default {DEFAULT_ES_VERSION})",
-    )
-    group.addoption(
-        "--es-distribution",
-        default=None,
-        help="path to an unpacked Elasticsearch distribution or its .zip",
-    )
-    group.addoption("--es-url", default=None, help="external Elasticsearch URL")
-    group.addoption(
-        "--pg-dsn",
-        default=None,
-        help="external PostgreSQL DSN (prefer HARNESS_PG_DSN: options show in `ps`)",
-    )
-    group.addoption("--pg-bindir", default=None, help="directory holding initdb and postgres")
-    group.addoption(
         "--reuse-services",
         "--keep-services",
         action="store_true",
@@ -87,6 +65,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="reuse_services",
         help="keep local services up after the run and attach to them next time",
     )
+    for kind in registry.all_kinds():
+        for spec in kind.config_class.specs():
+            key = dest(kind.name, spec)
+            parser.addini(key, f"{kind.name}: {spec.help} (env {spec.env})", default=None)
+            if spec.flag:
+                group.addoption(
+                    spec.flag, dest=key, default=None, help=f"{spec.help} (env {spec.env})"
+                )
     group.addoption(
         "--subject",
         default="cli",
@@ -96,48 +82,51 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--corpus-size",
         default="small",
-        choices=list(SIZES),
-        help="rows in scenario corpora: " + ", ".join(f"{k}={v}" for k, v in SIZES.items()),
+        choices=list(defaults.CORPUS_SIZES),
+        help="rows in scenario corpora: "
+        + ", ".join(f"{k}={v}" for k, v in defaults.CORPUS_SIZES.items()),
     )
-    group.addoption("--seed", type=int, default=DEFAULT_SEED, help="corpus seed")
+    group.addoption("--seed", type=int, default=defaults.CORPUS_SEED, help="corpus seed")
     group.addoption("--bench", action="store_true", help="run the benchmark scenarios")
     group.addoption("--bench-rounds", type=int, default=5, help="rounds per benchmark (>= 3)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "services: needs the real Elasticsearch and PostgreSQL")
+    config.addinivalue_line("markers", "services: needs real services (Elasticsearch, a source)")
     config.addinivalue_line("markers", "scenario: a standard-suite scenario of a connector")
     config.addinivalue_line("markers", "incremental: needs a source with incremental sync")
+    config.addinivalue_line(
+        "markers", "requires(*capabilities): a scenario that only connectors declaring them run"
+    )
     try:
-        config.stash[OPTIONS_KEY] = ServiceOptions.from_env(
+        config.stash[OPTIONS_KEY] = HarnessOptions.resolve(
+            lambda key: getattr(config.option, key, None),
+            config.getini,
             backend=config.getoption("backend"),
-            es_version=config.getoption("es_version"),
-            es_distribution=config.getoption("es_distribution"),
-            es_url=config.getoption("es_url"),
-            pg_dsn=config.getoption("pg_dsn"),
-            pg_bindir=config.getoption("pg_bindir"),
             reuse=config.getoption("reuse_services"),
         )
     except ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[STARTED_KEY] = []
     config.pluginmanager.register(ScenarioReport(), "search-harness-scenario-report")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         clean_stale()
     _teardown_on_sigterm()
 
 
+def is_xdist_controller(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if is_xdist_controller(session.config):
-        try:
-            share_with_workers(session.config)
-        except ServiceError as exc:
-            raise pytest.UsageError(f"services for the xdist workers: {exc}") from None
+    options = session.config.stash[OPTIONS_KEY]
+    if is_xdist_controller(session.config) and not options.reuse:
+        session.config.stash[BROKER_KEY] = ServiceBroker(options)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if is_xdist_controller(config):
-        stop_shared(config)
+    broker = config.stash.get(BROKER_KEY, None)
+    if broker is not None:
+        broker.close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -164,39 +153,37 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     options = config.stash[OPTIONS_KEY]
-    chosen = {service: choose_backend(service, options) for service in SERVICES}
+    chosen = {kind.name: choose_backend(kind.name, options) for kind in registry.all_kinds()}
     if len({backend for backend, _ in chosen.values()}) == 1:
         backend, reason = next(iter(chosen.values()))
         where = f"backend {options.backend} -> {backend}"
         if options.backend == "auto" and backend != "external":
             where += f" ({reason})"
     else:
-        where = ", ".join(f"{service} on {backend}" for service, (backend, _) in chosen.items())
-    versions = [f"elasticsearch {options.es_version}"]
-    if chosen["postgresql"][0] == "local":
-        try:
-            versions.append(f"postgresql {server_version(find_bindir(options.pg_bindir))}")
-        except (ServiceError, OSError):
-            versions.append("postgresql: server binaries not found")
+        where = ", ".join(f"{name} on {backend}" for name, (backend, _) in chosen.items())
+    versions = []
+    for kind in registry.all_kinds():
+        if chosen[kind.name][0] in ("local", "docker"):
+            version = kind.local_version(options.config(kind.name))
+            versions.append(f"{kind.name} {version or '(not found)'}")
     reuse = "; reusing services across runs" if options.reuse else ""
     return [f"search-harness: {where}; {', '.join(versions)}{reuse}"]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    started = config.stash.get(STARTED_KEY, [])
+    pool = config.stash.get(POOL_KEY, None)
+    broker = config.stash.get(BROKER_KEY, None)
+    started = (pool.started if pool else []) + (broker.started if broker else [])
     if not started:
         return
     terminalreporter.section("search-harness services")
     for service in started:
         endpoint = service.endpoint
-        where = (
-            endpoint.url if isinstance(endpoint, ElasticsearchEndpoint) else endpoint.redacted_dsn()
-        )
         kept = (
             " (kept running: `harness down` stops it)"
             if config.stash[OPTIONS_KEY].reuse and service.backend == "local"
             else ""
         )
         terminalreporter.write_line(
-            f"{service.name} {endpoint.version} [{service.backend}] {where}{kept}"
+            f"{service.name} {endpoint.version} [{service.backend}] {endpoint.location()}{kept}"
         )

@@ -13,13 +13,15 @@ from harness.assertions import (
     assert_nothing_written,
 )
 from harness.index_reader import IndexReader
-from harness.services.base import ElasticsearchEndpoint
-from harness.services.es_http import EsHttpError, es_request
+from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 from harness.subjects import ConnectorSpec, SyncOutcome, SyncSubject
 
 
 class SourceFixture(Protocol):
     """What ``fixtures/<connector>.py`` provides for the standard suite."""
+
+    # The fields an error about ``invalid_configuration()`` must name.
+    invalid_fields: tuple[str, ...]
 
     def load(self, size: str | int) -> None: ...
     def load_edge_cases(self) -> None: ...
@@ -29,6 +31,10 @@ class SourceFixture(Protocol):
     def expected_count(self) -> int: ...
     def configuration(self) -> dict[str, Any]: ...
     def unreachable_configuration(self) -> dict[str, Any]: ...
+    def unreachable_location(self, configuration: dict[str, Any]) -> str:
+        """What an error about that configuration must show of where it connected."""
+        ...
+
     def invalid_configuration(self) -> dict[str, Any]: ...
     def future_cursor(self) -> Any: ...
     def drop(self) -> None: ...
@@ -41,7 +47,7 @@ class ConnectorScenario:
     connector: str  # the source's registered name (service_type)
     service: str  # the harness service the source needs: "postgresql", ...
     fixture: Callable[[Any, str, int], SourceFixture]  # (endpoint, namespace name, seed)
-    capabilities: frozenset[str] = frozenset()  # "incremental", ...
+    capabilities: frozenset[str] = frozenset()  # "incremental", ...: see @requires
     ignore_fields: tuple[str, ...] = ("_content_hash",)  # runtime metadata, not content
     change_fraction: float = 0.05
 

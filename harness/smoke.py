@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 
 from harness.namespace import RunNamespace
-from harness.services.base import ElasticsearchEndpoint, PostgresEndpoint
-from harness.services.es_http import es_request
+from harness.services.es_http import ElasticsearchEndpoint, es_request
+from harness.services.postgres import PostgresEndpoint
 
 SAMPLE_TITLE = "Zoë 🚀 שלום"
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.services.base import ElasticsearchEndpoint
+from harness.services.es_http import ElasticsearchEndpoint
 
 
 @dataclass

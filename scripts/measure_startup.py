@@ -12,9 +12,9 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from harness.services.elasticsearch import ElasticsearchSettings, LocalElasticsearch
-from harness.services.options import ServiceOptions
-from harness.services.postgres import LocalPostgres, PostgresSettings
+from harness.services.elasticsearch import ElasticsearchConfig, LocalElasticsearch
+from harness.services.options import HarnessOptions
+from harness.services.postgres import LocalPostgres, PostgresConfig
 from harness.services.provider import shutdown_recorded, start_reusable
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--es-version", default=None)
     args = parser.parse_args()
     os.environ["HARNESS_STATE_FILE"] = os.path.join(tempfile.mkdtemp(), "services.json")
-    es_settings = ElasticsearchSettings(**({"version": args.es_version} if args.es_version else {}))
+    es_settings = ElasticsearchConfig(**({"version": args.es_version} if args.es_version else {}))
     results: dict[str, list[float]] = {
         "elasticsearch cold start": [],
         "postgresql cold start": [],
@@ -40,10 +40,10 @@ def main() -> None:
         seconds, es = timed(lambda: LocalElasticsearch.start(es_settings))
         results["elasticsearch cold start"].append(seconds)
         es.stop()  # type: ignore[attr-defined]
-        seconds, pg = timed(lambda: LocalPostgres.start(PostgresSettings()))
+        seconds, pg = timed(lambda: LocalPostgres.start(PostgresConfig()))
         results["postgresql cold start"].append(seconds)
         pg.stop()  # type: ignore[attr-defined]
-    options = ServiceOptions(backend="local", reuse=True, es_version=es_settings.version)
+    options = HarnessOptions(backend="local", reuse=True, es_version=es_settings.version)
     for name in ("elasticsearch", "postgresql"):
         start_reusable(name, options)
     for _ in range(args.runs):

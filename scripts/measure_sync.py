@@ -16,7 +16,7 @@ import time
 import psycopg
 import yaml
 
-from harness.services.options import ServiceOptions
+from harness.services.options import HarnessOptions
 from harness.services.provider import start_reusable
 
 TABLE = """
@@ -53,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    options = ServiceOptions(backend="local", reuse=True)
+    options = HarnessOptions(backend="local", reuse=True)
     es = start_reusable("elasticsearch", options).endpoint
     pg = start_reusable("postgresql", options).endpoint
     schema = f"bench_{args.rows}"

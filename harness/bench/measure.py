@@ -14,8 +14,7 @@ from typing import Any
 import orjson
 
 from harness.index_reader import IndexReader
-from harness.services.base import ElasticsearchEndpoint
-from harness.services.es_http import es_request
+from harness.services.es_http import ElasticsearchEndpoint, es_request
 
 BULK_DOCS = 1000
 BULK_BYTES = 5 * 1024 * 1024

@@ -26,6 +26,7 @@ from harness.bench.measure import (
     index_stats,
 )
 from harness.scenario import ConnectorScenario
+from harness.services import registry
 from harness.services.es_http import es_request
 from harness.subjects import CliSubject, ConnectorSpec
 
@@ -85,21 +86,25 @@ class BenchmarkSuite:
     @pytest.fixture(scope="class")
     @classmethod
     def bench(
-        cls, request: pytest.FixtureRequest, es_endpoint: Any, run_namespace: Any, corpus_seed: int
+        cls,
+        request: pytest.FixtureRequest,
+        es_endpoint: Any,
+        harness_services: Any,
+        run_namespace: Any,
+        corpus_seed: int,
     ) -> Iterator[BenchContext]:
         if not request.config.getoption("bench"):
             pytest.skip("benchmarks run with --bench")
-        from harness.plugin_services import SERVICE_FIXTURES
-
-        endpoint = request.getfixturevalue(SERVICE_FIXTURES[cls.scenario.service])
+        endpoint = harness_services.endpoint(cls.scenario.service)
         size = request.config.getoption("corpus_size")
         name = f"bench-{cls.scenario.connector}-{size}"
-        fixture = cls.scenario.fixture(endpoint, run_namespace.pg_name(name), corpus_seed)
+        source_name = run_namespace.name_for(registry.kind(cls.scenario.service), name)
+        fixture = cls.scenario.fixture(endpoint, source_name, corpus_seed)
         ctx = BenchContext(
             cls.scenario,
             fixture,
             es_endpoint,
-            run_namespace.es_name(name),
+            run_namespace.name_for(registry.kind("elasticsearch"), name),
             request.config.getoption("bench_rounds"),
             {},
         )

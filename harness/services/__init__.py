@@ -1,21 +1,6 @@
-"""Isolated, real Elasticsearch and PostgreSQL for tests, behind three backends.
+"""Isolated, real services for tests, one *kind* each, behind three backends.
 
-``local`` runs the services as local processes (no Docker needed), ``docker`` uses
-testcontainers, ``external`` attaches to services the user already runs.
+``local`` runs a service as local processes (no Docker needed), ``docker`` uses
+testcontainers, ``external`` attaches to a service the user already runs. Kinds are
+registered in ``harness.services.registry``; see ``harness.services.kind``.
 """
-
-from harness.services.base import (
-    ElasticsearchEndpoint,
-    PostgresEndpoint,
-    Secret,
-    ServiceError,
-    ServiceStartError,
-)
-
-__all__ = [
-    "ElasticsearchEndpoint",
-    "PostgresEndpoint",
-    "Secret",
-    "ServiceError",
-    "ServiceStartError",
-]

@@ -1,30 +1,17 @@
 """The same services through testcontainers, for machines with a Docker engine.
 
-Container specs are plain data built here (and unit-tested); only ``start`` needs an
+Container specs are plain data that each kind builds (and unit-tested); only starting needs an
 engine. Published ports bind to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
-from harness.services.base import (
-    ElasticsearchEndpoint,
-    PostgresEndpoint,
-    Secret,
-    ServiceError,
-    ServiceStartError,
-)
-from harness.services.es_http import server_version
+from harness.services.base import ServiceError, ServiceStartError
+from harness.services.kind import ContainerSpec, ServiceKind
 from harness.services.ports import LOOPBACK
-from harness.services.postgres import SUPERUSER, check_postgres
 from harness.services.wait import WaitFor
-
-ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:{version}"
-PG_IMAGE = "postgres:{version}"
-DEFAULT_PG_IMAGE_VERSION = "16"
 
 
 def docker_engine_status(timeout: float = 2.0) -> tuple[bool, str]:
@@ -40,49 +27,6 @@ def docker_engine_status(timeout: float = 2.0) -> tuple[bool, str]:
     except Exception as exc:
         return False, f"no Docker engine answered ({type(exc).__name__})"
     return True, "a Docker engine answered"
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    image: str
-    port: int
-    env: dict[str, str] = field(default_factory=dict)
-    command: list[str] | None = None
-
-
-def elasticsearch_spec(version: str, heap: str = "768m") -> ContainerSpec:
-    return ContainerSpec(
-        image=ES_IMAGE.format(version=version),
-        port=9200,
-        env={
-            "discovery.type": "single-node",
-            "xpack.security.enabled": "false",
-            "cluster.routing.allocation.disk.threshold_enabled": "false",
-            "ingest.geoip.downloader.enabled": "false",
-            "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}",
-        },
-    )
-
-
-def postgres_spec(password: Secret, version: str = DEFAULT_PG_IMAGE_VERSION) -> ContainerSpec:
-    return ContainerSpec(
-        image=PG_IMAGE.format(version=version),
-        port=5432,
-        env={
-            "POSTGRES_USER": SUPERUSER,
-            "POSTGRES_PASSWORD": password.reveal(),
-            "POSTGRES_DB": "postgres",
-        },
-        command=[
-            "postgres",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ],
-    )
 
 
 def to_testcontainer(spec: ContainerSpec) -> Any:
@@ -107,9 +51,7 @@ def to_testcontainer(spec: ContainerSpec) -> Any:
 class DockerService:
     backend = "docker"
 
-    def __init__(
-        self, name: str, container: Any, endpoint: ElasticsearchEndpoint | PostgresEndpoint
-    ) -> None:
+    def __init__(self, name: str, container: Any, endpoint: Any) -> None:
         self.name = name
         self.container = container
         self.endpoint = endpoint
@@ -137,34 +79,17 @@ def _published(container: Any, port: int) -> tuple[str, int]:
     return container.get_container_host_ip(), int(container.get_exposed_port(port))
 
 
-def start_elasticsearch(version: str, heap: str, timeout: float) -> DockerService:
-    container = to_testcontainer(elasticsearch_spec(version, heap)).start()
-    host, port = _published(container, 9200)
-    url = f"http://{host}:{port}"
+def start_container(kind: ServiceKind, config: Any, timeout: float) -> DockerService:
+    """Run the kind's container, published on 127.0.0.1, and wait until it answers."""
+    spec, endpoint_at = kind.container(config)
+    container = to_testcontainer(spec).start()
+    host, port = _published(container, spec.port)
+    endpoint = endpoint_at(host, port)
     try:
-        WaitFor(
-            f"Elasticsearch {version} container",
-            lambda: server_version(url, timeout=3),
-            timeout=timeout,
-        ).run(log_tail=lambda: _container_log_tail(container, 40))
-    except ServiceStartError:
-        container.stop()
-        raise
-    return DockerService("elasticsearch", container, ElasticsearchEndpoint(url, version, "docker"))
-
-
-def start_postgres(timeout: float) -> DockerService:
-    password = Secret(secrets.token_urlsafe(24))
-    container = to_testcontainer(postgres_spec(password)).start()
-    host, port = _published(container, 5432)
-    endpoint = PostgresEndpoint(
-        host, port, SUPERUSER, password, "postgres", DEFAULT_PG_IMAGE_VERSION, "docker"
-    )
-    try:
-        WaitFor("PostgreSQL container", lambda: check_postgres(endpoint), timeout=timeout).run(
+        WaitFor(f"{kind.name} container ({spec.image})", lambda: kind.probe(endpoint), timeout).run(
             log_tail=lambda: _container_log_tail(container, 40)
         )
     except ServiceStartError:
         container.stop()
         raise
-    return DockerService("postgresql", container, endpoint)
+    return DockerService(kind.name, container, endpoint)

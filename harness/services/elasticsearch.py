@@ -1,33 +1,68 @@
-"""A local, single-node Elasticsearch: 127.0.0.1 only, free ports, everything in a temp dir."""
+"""Service kind ``elasticsearch``: a single node on 127.0.0.1, free ports, a temp dir;
+a container; or the user's cluster."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from harness.services.base import ElasticsearchEndpoint, ServiceStartError
-from harness.services.es_distribution import DEFAULT_ES_VERSION, Distribution, resolve_distribution
-from harness.services.es_http import es_request, server_version
+from harness import defaults
+from harness.services.base import Secret, ServiceError
+from harness.services.es_distribution import Distribution, default_version, resolve_distribution
+from harness.services.es_http import ElasticsearchEndpoint, es_request, server_version
 from harness.services.java import Jdk, find_jdk
-from harness.services.ports import LOOPBACK, free_port, require_free
-from harness.services.privileges import hand_over, service_user
-from harness.services.process import ServiceProcess
-from harness.services.wait import NotReady, WaitFor
-from harness.services.workdirs import Workdir
+from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
+from harness.services.local import Launch, LocalService
+from harness.services.ports import LOOPBACK, free_port
+from harness.services.privileges import ServiceUser, hand_over
+from harness.services.wait import NotReady
 
-BIND_FAILURE_MARKERS = ("BindException", "Address already in use", "BindTransportException")
+IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:{version}"
 
 
-@dataclass
-class ElasticsearchSettings:
-    version: str = DEFAULT_ES_VERSION
-    distribution: str | None = None
-    port: int | None = None
-    heap: str = "768m"
-    startup_timeout: float = 180.0
-    extra_settings: dict[str, str] = field(default_factory=dict)
+@dataclass(frozen=True)
+class ElasticsearchConfig(ServiceConfig):
+    version: str | None = option(
+        flag="--es-version",
+        env="HARNESS_ES_VERSION",
+        help=f"Elasticsearch version for local/docker (default {defaults.ES_VERSION}, or "
+        "the version bootstrap chose for this machine)",
+    )
+    distribution: str | None = option(
+        flag="--es-distribution",
+        env="HARNESS_ES_DISTRIBUTION",
+        help="an unpacked Elasticsearch distribution or its .zip",
+    )
+    trust_unverified: bool = option(
+        False,
+        flag="--es-trust-unverified",
+        env="HARNESS_ES_TRUST_UNVERIFIED",
+        help="accept a download that neither a pinned digest nor the registry can verify",
+        parse=lambda v: v.lower() in ("1", "true", "yes", "on"),
+    )
+    url: str | None = option(
+        flag="--es-url", env="HARNESS_ES_URL", help="external Elasticsearch URL", external=True
+    )
+    username: str | None = option(env="HARNESS_ES_USERNAME", help="external ES user")
+    password: Secret | None = option(
+        env="HARNESS_ES_PASSWORD", help="external ES password", secret=True
+    )
+    port: int | None = option(env="HARNESS_ES_PORT", help="fixed local HTTP port", parse=int)
+    heap: str = option(defaults.ES_HEAP, env="HARNESS_ES_HEAP", help="local JVM heap")
+    startup_timeout: float = option(
+        defaults.ES_STARTUP_TIMEOUT,
+        env="HARNESS_ES_STARTUP_TIMEOUT",
+        help="seconds to wait for a local node",
+        parse=float,
+    )
+
+    @property
+    def effective_version(self) -> str:
+        return self.version or default_version()
 
 
 def node_settings(
@@ -54,109 +89,120 @@ def node_settings(
     return settings
 
 
-class LocalElasticsearch:
+@dataclass(frozen=True)
+class _Prepared:
+    dist: Distribution
+    jdk: Jdk
+    base_yml: str
+
+
+class LocalElasticsearch(LocalService):
     name = "elasticsearch"
-    backend = "local"
-
-    def __init__(
-        self,
-        process: ServiceProcess,
-        workdir: Workdir,
-        endpoint: ElasticsearchEndpoint,
-        jdk: Jdk,
-        distribution: Distribution,
-    ) -> None:
-        self.process = process
-        self.workdir = workdir
-        self.endpoint = endpoint
-        self.jdk = jdk
-        self.distribution = distribution
+    bind_failure_markers = ("BindException", "Address already in use", "BindTransportException")
 
     @classmethod
-    def start(
-        cls, settings: ElasticsearchSettings, *, detached: bool = False
-    ) -> LocalElasticsearch:
-        dist = resolve_distribution(settings.version, settings.distribution)
+    def prepare(cls, config: ElasticsearchConfig, workdir: Path, user: ServiceUser) -> _Prepared:
+        dist = resolve_distribution(
+            config.effective_version, config.distribution, config.trust_unverified
+        )
         jdk = find_jdk(dist.version)
-        attempts = 1 if settings.port else 3
-        for attempt in range(1, attempts + 1):
-            try:
-                return cls._start_once(settings, dist, jdk, detached)
-            except ServiceStartError as exc:
-                if attempt == attempts or not any(m in exc.log_tail for m in BIND_FAILURE_MARKERS):
-                    raise
-        raise AssertionError("unreachable")
+        shutil.copytree(dist.home / "config", workdir / "config")
+        for sub in ("data", "logs", "tmp"):
+            (workdir / sub).mkdir()
+        (workdir / "config" / "jvm.options.d").mkdir(exist_ok=True)
+        (workdir / "config" / "jvm.options.d" / "harness.options").write_text(
+            f"-Xms{config.heap}\n-Xmx{config.heap}\n"
+        )
+        hand_over(workdir, user)
+        return _Prepared(dist, jdk, (workdir / "config" / "elasticsearch.yml").read_text())
 
     @classmethod
-    def _start_once(
-        cls, settings: ElasticsearchSettings, dist: Distribution, jdk: Jdk, detached: bool
-    ) -> LocalElasticsearch:
-        http_port = require_free(settings.port, "elasticsearch") if settings.port else free_port()
-        transport_port = free_port()
-        user = service_user()
-        workdir = Workdir.create("elasticsearch", watched=not detached)
-        config = workdir.path / "config"
-        shutil.copytree(dist.home / "config", config)
-        for sub in ("data", "logs", "tmp"):
-            (workdir.path / sub).mkdir()
-        values = (
-            node_settings(dist, workdir.path, http_port, transport_port) | settings.extra_settings
+    def launch(cls, prepared: _Prepared, workdir: Path, port: int) -> Launch:
+        values = node_settings(prepared.dist, workdir, port, free_port())
+        (workdir / "config" / "elasticsearch.yml").write_text(
+            prepared.base_yml
+            + "\n# written by search-harness\n"
+            + "".join(f"{key}: {value}\n" for key, value in values.items())
         )
-        with (config / "elasticsearch.yml").open("a") as yml:
-            yml.write("\n# written by search-harness\n")
-            yml.writelines(f"{key}: {value}\n" for key, value in values.items())
-        (config / "jvm.options.d").mkdir(exist_ok=True)
-        (config / "jvm.options.d" / "harness.options").write_text(
-            f"-Xms{settings.heap}\n-Xmx{settings.heap}\n"
-        )
-        hand_over(workdir.path, user)
+        url = f"http://{LOOPBACK}:{port}"
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(workdir.path),
+            "HOME": str(workdir),
             "LANG": "C.UTF-8",
-            "ES_PATH_CONF": str(config),
-            "ES_JAVA_HOME": str(jdk.home),
-            "ES_TMPDIR": str(workdir.path / "tmp"),
+            "ES_PATH_CONF": str(workdir / "config"),
+            "ES_JAVA_HOME": str(prepared.jdk.home),
+            "ES_TMPDIR": str(workdir / "tmp"),
         }
-        process = ServiceProcess(
-            "elasticsearch",
-            [str(dist.home / "bin" / "elasticsearch")],
-            log_path=workdir.path / "console.log",
-            env=env,
-            user=user,
-            cwd=workdir.path,
-            watched=not detached,
+        return Launch(
+            [str(prepared.dist.home / "bin" / "elasticsearch")],
+            env,
+            ElasticsearchEndpoint(url=url, version=prepared.dist.version, backend="local"),
+            f"Elasticsearch {prepared.dist.version} on {url}",
         )
-        url = f"http://{LOOPBACK}:{http_port}"
-        if detached:  # the dir lives as long as the node, not as long as this process
-            workdir.set_owner(process.pid)
-        try:
-            WaitFor(
-                f"Elasticsearch {dist.version} on {url}",
-                lambda: _cluster_usable(url),
-                timeout=settings.startup_timeout,
-            ).run(exited=process.exit_code, log_tail=process.log_tail)
-            version = server_version(url)
-        except BaseException:
-            process.stop(grace=10)
-            workdir.remove()
-            raise
-        endpoint = ElasticsearchEndpoint(url=url, version=version, backend="local")
-        return cls(process, workdir, endpoint, jdk, dist)
 
-    def log_tail(self, lines: int = 40) -> str:
-        return self.process.log_tail(lines)
-
-    def pids(self) -> list[int]:
-        return self.process.tree()
-
-    def stop(self) -> None:
-        self.process.stop()
-        self.workdir.remove()
+    @classmethod
+    def ready(cls, endpoint: ElasticsearchEndpoint) -> ElasticsearchEndpoint:
+        cluster_usable(endpoint)
+        return ElasticsearchEndpoint(endpoint.url, server_version(endpoint), "local")
 
 
-def _cluster_usable(url: str) -> dict:
-    health = es_request(url, "GET", "/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=5)
+def cluster_usable(endpoint: ElasticsearchEndpoint | str) -> None:
+    health = es_request(
+        endpoint, "GET", "/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=5
+    )
     if health.get("status") not in ("yellow", "green"):
         raise NotReady(f"cluster health is {health.get('status')}")
-    return health
+
+
+class ElasticsearchKind(ServiceKind):
+    name = "elasticsearch"
+    summary = "Elasticsearch: a local single node, a container, or your cluster"
+    config_class = ElasticsearchConfig
+    endpoint_class = ElasticsearchEndpoint
+    fixture_alias = "es_endpoint"
+    needed_by_default = True
+    name_separator = "-"
+    name_limit = 255
+
+    def start_local(self, config: ElasticsearchConfig, *, detached: bool) -> LocalElasticsearch:
+        return LocalElasticsearch.start(config, detached=detached)
+
+    def attach(self, config: ElasticsearchConfig) -> ElasticsearchEndpoint:
+        assert config.url is not None
+        probe = ElasticsearchEndpoint(config.url, "?", "external", config.username, config.password)
+        try:
+            version = server_version(probe)
+        except OSError as exc:
+            raise ServiceError(
+                f"external Elasticsearch at {probe.redacted_url()} is unreachable: {exc}"
+            ) from None
+        return ElasticsearchEndpoint(
+            config.url, version, "external", config.username, config.password
+        )
+
+    def container(
+        self, config: ElasticsearchConfig
+    ) -> tuple[ContainerSpec, Callable[[str, int], Any]]:
+        spec = ContainerSpec(
+            image=IMAGE.format(version=config.effective_version),
+            port=9200,
+            env={
+                "discovery.type": "single-node",
+                "xpack.security.enabled": "false",
+                "cluster.routing.allocation.disk.threshold_enabled": "false",
+                "ingest.geoip.downloader.enabled": "false",
+                "ES_JAVA_OPTS": f"-Xms{config.heap} -Xmx{config.heap}",
+            },
+        )
+        return spec, lambda host, port: ElasticsearchEndpoint(
+            f"http://{host}:{port}", config.effective_version, "docker"
+        )
+
+    def probe(self, endpoint: ElasticsearchEndpoint) -> None:
+        server_version(endpoint, timeout=3)
+
+    def reuse_key(self, config: ElasticsearchConfig) -> str:
+        return f"local elasticsearch {config.effective_version} {config.distribution or ''}".strip()
+
+    def local_version(self, config: ElasticsearchConfig) -> str:
+        return config.effective_version

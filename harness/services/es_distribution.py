@@ -2,8 +2,12 @@
 
 Maven Central publishes each release's ``integ-test-zip``: a plain distribution without a
 bundled JDK and without most modules, which is all a test node needs. It is fetched once
-with ``mvn dependency:copy`` (strict checksums, so a corrupt download fails) and unpacked
-into a shared cache.
+with ``mvn dependency:copy`` and unpacked into a shared cache.
+
+Integrity does not depend on the mirror: a version whose SHA-256 the project pins
+(``harness/data/es-digests.json``) is checked against the pin, whether or not the
+registry serves checksum files; any other version needs the registry's checksum (Maven's
+strict mode), or the user's explicit trust.
 """
 
 from __future__ import annotations
@@ -22,13 +26,44 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import defaults
+from harness.atomic import write_atomic
 from harness.services.base import ServiceError
 from harness.services.privileges import make_traversable
 
-# The newest 9.x integ-test-zip that Maven Central served (and that ran here) on 2026-11-28.
-DEFAULT_ES_VERSION = "9.5.4"
 MAVEN_ARTIFACT = "org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip"
 MARKER = ".harness-distribution.json"
+PINS = Path(__file__).resolve().parent.parent / "data" / "es-digests.json"
+CHOSEN_VERSION_FILE = "default-es-version"  # in the cache: a fallback bootstrap chose
+TRUST_HINT = "--es-trust-unverified (or HARNESS_ES_TRUST_UNVERIFIED=1)"
+
+
+class IntegrityError(ServiceError):
+    """A download could not be verified, or did not match its pin; nothing was cached."""
+
+
+def pinned_digest(version: str) -> str | None:
+    pins: dict[str, str] = json.loads(PINS.read_text())
+    return pins.get(version)
+
+
+def default_version() -> str:
+    """The project default, unless bootstrap had to choose another version on this
+    machine (no JDK for it): then that choice, so no command needs an export."""
+    chosen = cache_root() / CHOSEN_VERSION_FILE
+    try:
+        return chosen.read_text().strip() or defaults.ES_VERSION
+    except OSError:
+        return defaults.ES_VERSION
+
+
+def choose_default_version(version: str | None) -> None:
+    """Persist (or, with None, forget) this machine's default version."""
+    chosen = cache_root() / CHOSEN_VERSION_FILE
+    if version is None:
+        chosen.unlink(missing_ok=True)
+    else:
+        write_atomic(chosen, version + "\n")
 
 
 @dataclass(frozen=True)
@@ -67,8 +102,10 @@ def version_of(home: Path) -> str:
     )
 
 
-def resolve_distribution(version: str, explicit: str | Path | None = None) -> Distribution:
-    explicit = explicit or os.environ.get("HARNESS_ES_DISTRIBUTION")
+def resolve_distribution(
+    version: str | None = None, explicit: str | Path | None = None, trust_unverified: bool = False
+) -> Distribution:
+    version = version or default_version()
     if explicit:
         return _explicit(Path(explicit))
     target = cache_root() / "elasticsearch" / version
@@ -77,7 +114,7 @@ def resolve_distribution(version: str, explicit: str | Path | None = None) -> Di
     with _locked(target.parent / f".{version}.lock"):
         if (target / MARKER).exists():  # another worker fetched it while we waited
             return Distribution(_home_in(target), version, "cache")
-        _fetch_and_unpack(version, target)
+        _fetch_and_unpack(version, target, trust_unverified)
     return Distribution(_home_in(target), version, "maven")
 
 
@@ -103,39 +140,62 @@ def _home_in(directory: Path) -> Path:
     return homes[0]
 
 
-def _fetch_and_unpack(version: str, target: Path) -> None:
+def _mvn_copy(artifact: str, download: str, strict: bool) -> subprocess.CompletedProcess[str]:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise ServiceError(
             "Elasticsearch distribution not cached and Maven (mvn) is not installed to fetch it; "
             "install maven, or pass --es-distribution PATH / HARNESS_ES_DISTRIBUTION"
         )
+    argv = [mvn, "-B", "-q", "-U", "-C" if strict else "-c"]
+    if os.environ.get("HARNESS_MAVEN_SETTINGS"):  # a mirror, a proxy, a local repository
+        argv += ["-s", os.environ["HARNESS_MAVEN_SETTINGS"]]
+    argv += ["dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={download}"]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=download, check=False)
+
+
+def _maven_said(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "[ERROR]" in line]
+    return "\n".join(lines[:6]) or (proc.stdout + proc.stderr).strip()[-1500:]
+
+
+def _fetch_and_unpack(version: str, target: Path, trust_unverified: bool) -> None:
     artifact = MAVEN_ARTIFACT.format(version=version)
+    pin = pinned_digest(version)
     with tempfile.TemporaryDirectory(dir=target.parent) as download:
-        proc = subprocess.run(
-            # -C: fail on a checksum mismatch instead of warning.
-            [
-                mvn,
-                "-B",
-                "-q",
-                "-C",
-                "dependency:copy",
-                f"-Dartifact={artifact}",
-                f"-DoutputDirectory={download}",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=download,
-            check=False,
-        )
+        # Pinned: the pin is the check, so Maven need not find checksum files (-c).
+        # Not pinned: the registry's checksum is the check (-C), unless the user trusts it.
+        proc = _mvn_copy(artifact, download, strict=pin is None)
+        verified_by = f"pinned sha256 {pin}" if pin else "the registry's checksum"
+        if proc.returncode != 0 and pin is None and "no checksums available" in proc.stdout:
+            if not trust_unverified:
+                raise IntegrityError(
+                    f"Elasticsearch {version}: the registry serves no checksum for {artifact} "
+                    "and the project pins no digest for this version, so the download cannot "
+                    f"be verified. Use a pinned version ({', '.join(_pinned_versions())}), add "
+                    f"its SHA-256 to {PINS}, or accept it unverified with {TRUST_HINT}"
+                )
+            proc = _mvn_copy(artifact, download, strict=False)
+            verified_by = "nothing: accepted unverified on the user's request"
         zips = list(Path(download).glob("*.zip"))
         if proc.returncode != 0 or len(zips) != 1:
-            output = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
             raise ServiceError(
                 f"could not fetch Elasticsearch {version} ({artifact}) from Maven Central "
-                f"(mvn exit {proc.returncode}); Maven said:\n" + "\n".join(output)
+                f"(mvn exit {proc.returncode}); Maven said:\n{_maven_said(proc)}"
             )
-        _unpack(zips[0], target, {"artifact": artifact, "sha256": _sha256(zips[0])})
+        digest = _sha256(zips[0])
+        if pin is not None and digest != pin:
+            raise IntegrityError(
+                f"Elasticsearch {version}: the downloaded {zips[0].name} has sha256 {digest}, "
+                f"but the project pins {pin}. The file was refused and nothing was cached; "
+                "check the mirror or proxy in between (HARNESS_MAVEN_SETTINGS, ~/.m2)"
+            )
+        provenance = {"artifact": artifact, "sha256": digest, "verified_by": verified_by}
+        _unpack(zips[0], target, provenance)
+
+
+def _pinned_versions() -> list[str]:
+    return [v for v in json.loads(PINS.read_text()) if not v.startswith("_")]
 
 
 def _unpack(archive: Path, target: Path, provenance: dict[str, str]) -> None:

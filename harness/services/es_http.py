@@ -10,9 +10,30 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from typing import Any
 
-from harness.services.base import ElasticsearchEndpoint, redact_url
+from harness.services.base import Secret, redact_url
+
+
+@dataclass(frozen=True)
+class ElasticsearchEndpoint:
+    url: str
+    version: str
+    backend: str
+    username: str | None = None
+    password: Secret | None = field(default=None, repr=False, metadata={"secret": True})
+
+    def location(self, reveal: bool = False) -> str:
+        return self.url if reveal else redact_url(self.url)
+
+    def redacted_url(self) -> str:
+        return redact_url(self.url)
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        if self.username is None or self.password is None:
+            return None
+        return (self.username, self.password.reveal())
 
 
 class EsHttpError(OSError):

@@ -16,6 +16,10 @@ from harness.services.base import ServiceError
 JVM_DIR = Path("/usr/lib/jvm")
 
 
+class NoSuitableJdk(ServiceError):
+    """No JDK here can run the requested Elasticsearch version."""
+
+
 @dataclass(frozen=True)
 class Jdk:
     home: Path
@@ -52,7 +56,7 @@ def find_jdk(
     if explicit:
         major = jdk_major(Path(explicit))
         if major is None or major < need:
-            raise ServiceError(
+            raise NoSuitableJdk(
                 f"ES_JAVA_HOME={explicit} is {'no JDK' if major is None else f'Java {major}'}; "
                 f"Elasticsearch {es_version} needs Java >= {need}"
             )
@@ -66,7 +70,7 @@ def find_jdk(
     fitting = [(major, p) for major, p in found if major is not None and major >= need]
     if not fitting:
         seen = ", ".join(f"{p} (Java {m})" for m, p in found if m is not None) or "none"
-        raise ServiceError(
+        raise NoSuitableJdk(
             f"Elasticsearch {es_version} needs Java >= {need}; JDKs found: {seen}. "
             "Install one (e.g. apt-get install openjdk-21-jdk-headless) or set ES_JAVA_HOME"
         )

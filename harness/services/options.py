@@ -1,64 +1,79 @@
-"""What the user asked for: backend, versions, external endpoints, reuse."""
+"""What the user asked for: the backend, reuse, and one frozen config per service kind.
+
+Each option is read from its command-line flag, then its environment variable, then the
+ini file (``harness_<kind>_<field>`` under ``[tool.pytest.ini_options]``), then its default.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from harness.services.base import Secret, ServiceError
-from harness.services.es_distribution import DEFAULT_ES_VERSION
+from harness.services import registry
+from harness.services.base import ServiceError
+from harness.services.kind import OptionSpec, ServiceConfig
 
 BACKENDS = ("auto", "local", "docker", "external")
+TRUE = ("1", "true", "yes", "on")
 
 
-@dataclass
-class ServiceOptions:
+def dest(kind_name: str, spec: OptionSpec) -> str:
+    """The argparse/pytest destination and the ini key of an option."""
+    return f"harness_{kind_name}_{spec.field}"
+
+
+@dataclass(frozen=True)
+class HarnessOptions:
     backend: str = "auto"
-    es_version: str = DEFAULT_ES_VERSION
-    es_distribution: str | None = None
-    es_url: str | None = None
-    es_username: str | None = None
-    es_password: Secret | None = field(default=None, repr=False)
-    pg_dsn: Secret | None = field(default=None, repr=False)
-    pg_bindir: str | None = None
     reuse: bool = False
-    es_heap: str = "768m"
-    es_startup_timeout: float = 180.0
-    pg_startup_timeout: float = 60.0
+    configs: Mapping[str, ServiceConfig] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ServiceError(
                 f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
             )
-        if self.backend == "external" and not (self.es_url and self.pg_dsn):
-            raise ServiceError(
-                "backend 'external' needs both --es-url (or HARNESS_ES_URL) and --pg-dsn "
-                "(or HARNESS_PG_DSN)"
-            )
+
+    def config(self, kind_name: str) -> Any:
+        try:
+            return self.configs[kind_name]
+        except KeyError:
+            return registry.kind(kind_name).config_class()
 
     @classmethod
-    def from_env(cls, **overrides: object) -> ServiceOptions:
-        """Options from HARNESS_* environment variables; explicit overrides win when not None."""
+    def resolve(
+        cls,
+        flag_value: Callable[[str], Any] = lambda _dest: None,
+        ini_value: Callable[[str], Any] = lambda _dest: None,
+        *,
+        backend: str | None = None,
+        reuse: bool | None = None,
+    ) -> HarnessOptions:
+        """``flag_value`` and ``ini_value`` answer by destination name (None: not given)."""
         env = os.environ
-        values: dict[str, object] = {
-            "backend": env.get("HARNESS_BACKEND", "auto"),
-            "es_version": env.get("HARNESS_ES_VERSION", DEFAULT_ES_VERSION),
-            "es_distribution": env.get("HARNESS_ES_DISTRIBUTION"),
-            "es_url": env.get("HARNESS_ES_URL"),
-            "es_username": env.get("HARNESS_ES_USERNAME"),
-            "es_password": Secret(env["HARNESS_ES_PASSWORD"])
-            if env.get("HARNESS_ES_PASSWORD")
-            else None,
-            "pg_dsn": Secret(env["HARNESS_PG_DSN"]) if env.get("HARNESS_PG_DSN") else None,
-            "pg_bindir": env.get("HARNESS_PG_BINDIR"),
-            "reuse": env.get("HARNESS_REUSE_SERVICES", "") in ("1", "true", "yes"),
-        }
-        for key, value in overrides.items():
-            if value is not None:
-                values[key] = (
-                    Secret(value)
-                    if key in ("es_password", "pg_dsn") and isinstance(value, str)
-                    else value
-                )
-        return cls(**values)  # type: ignore[arg-type]
+        configs = {}
+        for kind in registry.all_kinds():
+
+            def lookup(spec: OptionSpec, name: str = kind.name) -> Any:
+                key = dest(name, spec)
+                for value in (flag_value(key), env.get(spec.env), ini_value(key)):
+                    if value not in (None, ""):
+                        return value
+                return None
+
+            configs[kind.name] = kind.config_class.resolve(lookup)
+        return cls(
+            backend=backend or env.get("HARNESS_BACKEND") or "auto",
+            reuse=reuse if reuse is not None else env.get("HARNESS_REUSE_SERVICES", "") in TRUE,
+            configs=configs,
+        )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> HarnessOptions:
+        """Environment only, with overrides by destination (``harness_postgresql_dsn``) or
+        ``backend`` / ``reuse``: for scripts and tests."""
+        backend = overrides.pop("backend", None)
+        reuse = overrides.pop("reuse", None)
+        return cls.resolve(lambda key: overrides.get(key), backend=backend, reuse=reuse)

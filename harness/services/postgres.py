@@ -1,4 +1,5 @@
-"""A local PostgreSQL server: initdb into a temp dir, 127.0.0.1 only, password auth."""
+"""Service kind ``postgresql``: initdb into a temp dir and a server on 127.0.0.1 with a
+generated password; a container; or the user's server by DSN."""
 
 from __future__ import annotations
 
@@ -8,33 +9,52 @@ import secrets
 import shutil
 import signal
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
-from harness.services.base import PostgresEndpoint, Secret, ServiceError, ServiceStartError
-from harness.services.ports import LOOPBACK, free_port, require_free
-from harness.services.privileges import ServiceUser, hand_over, service_user
-from harness.services.process import ServiceProcess
-from harness.services.wait import NotReady, WaitFor
-from harness.services.workdirs import Workdir
+from harness import defaults
+from harness.services.base import Secret, ServiceError, ServiceStartError
+from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
+from harness.services.local import Launch, LocalService
+from harness.services.ports import LOOPBACK
+from harness.services.privileges import ServiceUser, hand_over
+from harness.services.wait import NotReady
 
 SUPERUSER = "harness"
-BIND_FAILURE_MARKERS = ("could not bind", "Address already in use", "could not create any TCP/IP")
+IMAGE = "postgres:{version}"
+DEFAULT_IMAGE_VERSION = "16"
 
 
-@dataclass
-class PostgresSettings:
-    bindir: str | None = None
-    port: int | None = None
-    startup_timeout: float = 60.0
+@dataclass(frozen=True)
+class PostgresConfig(ServiceConfig):
+    dsn: Secret | None = option(
+        flag="--pg-dsn",
+        env="HARNESS_PG_DSN",
+        help="external PostgreSQL DSN (prefer the variable: options show in `ps`)",
+        secret=True,
+        external=True,
+    )
+    bindir: str | None = option(
+        flag="--pg-bindir", env="HARNESS_PG_BINDIR", help="directory holding initdb and postgres"
+    )
+    port: int | None = option(env="HARNESS_PG_PORT", help="fixed local port", parse=int)
+    startup_timeout: float = option(
+        defaults.PG_STARTUP_TIMEOUT,
+        env="HARNESS_PG_STARTUP_TIMEOUT",
+        help="seconds to wait for a local server",
+        parse=float,
+    )
 
 
 def find_bindir(explicit: str | None = None) -> Path:
     """--pg-bindir / HARNESS_PG_BINDIR, then ``pg_config --bindir``, then the newest
     /usr/lib/postgresql/*/bin, then PATH."""
-    explicit = explicit or os.environ.get("HARNESS_PG_BINDIR")
     candidates: list[Path] = []
     if explicit:
         candidates.append(Path(explicit))
@@ -69,107 +89,80 @@ def server_version(bindir: Path) -> str:
     return match.group(1) if match else out.strip()
 
 
-class LocalPostgres:
+@dataclass(frozen=True)
+class PostgresEndpoint:
+    host: str
+    port: int
+    user: str
+    password: Secret = field(repr=False, metadata={"secret": True})
+    dbname: str
+    version: str
+    backend: str
+
+    def dsn(self, dbname: str | None = None) -> str:
+        """The full connection URL, password included: pass it to drivers, never print it."""
+        return (
+            f"postgresql://{quote(self.user, safe='')}:{quote(self.password.reveal(), safe='')}"
+            f"@{self.host}:{self.port}/{quote(dbname or self.dbname, safe='')}"
+        )
+
+    def redacted_dsn(self, dbname: str | None = None) -> str:
+        return (
+            f"postgresql://{quote(self.user, safe='')}:***@{self.host}:{self.port}/"
+            f"{quote(dbname or self.dbname, safe='')}"
+        )
+
+    def location(self, reveal: bool = False) -> str:
+        return self.dsn() if reveal else self.redacted_dsn()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    bindir: Path
+    version: str
+    password: Secret
+
+
+class LocalPostgres(LocalService):
     name = "postgresql"
-    backend = "local"
-
-    def __init__(
-        self, process: ServiceProcess, workdir: Workdir, endpoint: PostgresEndpoint
-    ) -> None:
-        self.process = process
-        self.workdir = workdir
-        self.endpoint = endpoint
+    stop_signal = signal.SIGINT  # "fast" shutdown: roll back sessions, exit promptly
+    bind_failure_markers = (
+        "could not bind",
+        "Address already in use",
+        "could not create any TCP/IP",
+    )
 
     @classmethod
-    def start(cls, settings: PostgresSettings, *, detached: bool = False) -> LocalPostgres:
-        bindir = find_bindir(settings.bindir)
-        version = server_version(bindir)
-        user = service_user()
+    def prepare(cls, config: PostgresConfig, workdir: Path, user: ServiceUser) -> _Prepared:
+        bindir = find_bindir(config.bindir)
         password = Secret(secrets.token_urlsafe(24))
-        workdir = Workdir.create("postgresql", watched=not detached)
-        try:
-            _initdb(bindir, workdir.path, user, password)
-        except BaseException:
-            workdir.remove()
-            raise
-        attempts = 1 if settings.port else 3
-        for attempt in range(1, attempts + 1):
-            try:
-                return cls._start_once(settings, bindir, version, user, password, workdir, detached)
-            except ServiceStartError as exc:
-                if attempt == attempts or not any(m in exc.log_tail for m in BIND_FAILURE_MARKERS):
-                    workdir.remove()
-                    raise
-        raise AssertionError("unreachable")
+        _initdb(bindir, workdir, user, password)
+        return _Prepared(bindir, server_version(bindir), password)
 
     @classmethod
-    def _start_once(
-        cls,
-        settings: PostgresSettings,
-        bindir: Path,
-        version: str,
-        user: ServiceUser,
-        password: Secret,
-        workdir: Workdir,
-        detached: bool,
-    ) -> LocalPostgres:
-        port = require_free(settings.port, "postgresql") if settings.port else free_port()
-        argv = [
-            str(bindir / "postgres"),
-            "-D",
-            str(workdir.path / "data"),
-            "-c",
-            f"listen_addresses={LOOPBACK}",
-            "-c",
-            f"port={port}",
-            "-c",
-            f"unix_socket_directories={workdir.path}",
-            # Throwaway data: durability buys nothing and costs a lot of time.
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-        ]
-        log_path = workdir.path / "console.log"
-        process = ServiceProcess(
-            "postgresql",
-            argv,
-            log_path=log_path,
-            user=user,
-            cwd=workdir.path,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
-            stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, exit promptly
-            watched=not detached,
-        )
-        if detached:
-            workdir.set_owner(process.pid)
+    def launch(cls, prepared: _Prepared, workdir: Path, port: int) -> Launch:
+        settings = {
+            "listen_addresses": LOOPBACK,
+            "port": str(port),
+            "unix_socket_directories": str(workdir),
+            **defaults.PG_SERVER_SETTINGS,
+        }
+        argv = [str(prepared.bindir / "postgres"), "-D", str(workdir / "data")]
+        for key, value in settings.items():
+            argv += ["-c", f"{key}={value}"]
         endpoint = PostgresEndpoint(
-            LOOPBACK, port, SUPERUSER, password, "postgres", version, "local"
+            LOOPBACK, port, SUPERUSER, prepared.password, "postgres", prepared.version, "local"
         )
-        try:
-            WaitFor(
-                f"PostgreSQL {version} on {LOOPBACK}:{port}",
-                lambda: check_postgres(endpoint),
-                timeout=settings.startup_timeout,
-            ).run(exited=process.exit_code, log_tail=process.log_tail)
-        except BaseException:
-            process.stop(grace=10)
-            raise
-        return cls(process, workdir, endpoint)
+        return Launch(
+            argv,
+            {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+            endpoint,
+            f"PostgreSQL {prepared.version} on {LOOPBACK}:{port}",
+        )
 
-    def log_tail(self, lines: int = 40) -> str:
-        return self.process.log_tail(lines)
-
-    def pids(self) -> list[int]:
-        return self.process.tree()
-
-    def stop(self) -> None:
-        self.process.stop()
-        self.workdir.remove()
+    @classmethod
+    def ready(cls, endpoint: PostgresEndpoint) -> None:
+        check_postgres(endpoint)
 
 
 def _initdb(bindir: Path, directory: Path, user: ServiceUser, password: Secret) -> None:
@@ -213,3 +206,76 @@ def check_postgres(endpoint: PostgresEndpoint) -> None:
     except psycopg.OperationalError as exc:
         # psycopg's message can quote the conninfo; keep only its first line, never the DSN.
         raise NotReady(str(exc).splitlines()[0] if str(exc) else "connection failed") from None
+
+
+def parse_dsn(dsn: Secret) -> PostgresEndpoint:
+    try:
+        parts = conninfo_to_dict(dsn.reveal())
+    except Exception:
+        raise ServiceError(
+            "the PostgreSQL DSN given (--pg-dsn / HARNESS_PG_DSN) cannot be parsed"
+        ) from None
+    return PostgresEndpoint(
+        host=str(parts.get("host", "127.0.0.1")),
+        port=int(parts.get("port", 5432)),
+        user=str(parts.get("user", "postgres")),
+        password=Secret(str(parts.get("password", ""))),
+        dbname=str(parts.get("dbname", "postgres")),
+        version="?",
+        backend="external",
+    )
+
+
+class PostgresKind(ServiceKind):
+    name = "postgresql"
+    summary = "PostgreSQL: a local server (Debian's binaries), a container, or yours by DSN"
+    config_class = PostgresConfig
+    endpoint_class = PostgresEndpoint
+    fixture_alias = "pg_endpoint"
+    needed_by_default = True
+    name_limit = 48  # identifiers stop at 63 bytes; fixtures add suffixes such as _reader
+
+    def start_local(self, config: PostgresConfig, *, detached: bool) -> LocalPostgres:
+        return LocalPostgres.start(config, detached=detached)
+
+    def attach(self, config: PostgresConfig) -> PostgresEndpoint:
+        assert config.dsn is not None
+        endpoint = parse_dsn(config.dsn)
+        try:
+            check_postgres(endpoint)
+        except NotReady as exc:
+            raise ServiceError(
+                f"external PostgreSQL at {endpoint.redacted_dsn()} is unreachable: {exc}"
+            ) from None
+        with psycopg.connect(endpoint.dsn(), connect_timeout=5) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return replace(endpoint, version=str(row[0]).split()[0] if row else "?")
+
+    def container(self, config: PostgresConfig) -> tuple[ContainerSpec, Callable[[str, int], Any]]:
+        password = Secret(secrets.token_urlsafe(24))
+        spec = ContainerSpec(
+            image=IMAGE.format(version=DEFAULT_IMAGE_VERSION),
+            port=5432,
+            env={
+                "POSTGRES_USER": SUPERUSER,
+                "POSTGRES_PASSWORD": password.reveal(),
+                "POSTGRES_DB": "postgres",
+            },
+            command=["postgres"]
+            + [arg for k, v in defaults.PG_SERVER_SETTINGS.items() for arg in ("-c", f"{k}={v}")],
+        )
+        return spec, lambda host, port: PostgresEndpoint(
+            host, port, SUPERUSER, password, "postgres", DEFAULT_IMAGE_VERSION, "docker"
+        )
+
+    def probe(self, endpoint: PostgresEndpoint) -> None:
+        check_postgres(endpoint)
+
+    def reuse_key(self, config: PostgresConfig) -> str:
+        return f"local postgresql {config.bindir or ''}".strip()
+
+    def local_version(self, config: PostgresConfig) -> str | None:
+        try:
+            return server_version(find_bindir(config.bindir))
+        except (ServiceError, OSError):
+            return None

@@ -11,9 +11,8 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import defaults
 from harness.services.base import ServiceError
-
-DEFAULT_SERVICE_USER = "nobody"
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def service_user() -> ServiceUser:
     if os.geteuid() != 0:
         entry = pwd.getpwuid(os.geteuid())
         return ServiceUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
-    name = os.environ.get("HARNESS_SERVICE_USER", DEFAULT_SERVICE_USER)
+    name = os.environ.get("HARNESS_SERVICE_USER", defaults.SERVICE_USER)
     try:
         entry = pwd.getpwnam(name)
     except KeyError:

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.atomic import write_atomic
+
 OWNER_FILE = "owner.json"
 ORPHAN_AGE_SECONDS = 3600
 
@@ -63,7 +65,7 @@ class Workdir:
 
     def set_owner(self, pid: int) -> None:
         record = {"pid": pid, "start_time": process_start_time(pid)}
-        (self.path / OWNER_FILE).write_text(json.dumps(record))
+        write_atomic(self.path / OWNER_FILE, json.dumps(record))
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -3,13 +3,17 @@
 import pytest
 
 from harness.services import docker_backend
-from harness.services.base import Secret
-from harness.services.docker_backend import (
-    docker_engine_status,
-    elasticsearch_spec,
-    postgres_spec,
-    to_testcontainer,
-)
+from harness.services.docker_backend import docker_engine_status, to_testcontainer
+from harness.services.elasticsearch import ElasticsearchConfig, ElasticsearchKind
+from harness.services.postgres import PostgresConfig, PostgresKind
+
+
+def elasticsearch_spec(version: str, heap: str = "768m"):
+    return ElasticsearchKind().container(ElasticsearchConfig(version=version, heap=heap))[0]
+
+
+def postgres_spec():
+    return PostgresKind().container(PostgresConfig())[0]
 
 
 def test_elasticsearch_spec():
@@ -22,9 +26,12 @@ def test_elasticsearch_spec():
 
 
 def test_postgres_spec_carries_the_generated_password_only_in_env():
-    spec = postgres_spec(Secret("pw-123"))
+    spec, endpoint_at = PostgresKind().container(PostgresConfig())
+    endpoint = endpoint_at("127.0.0.1", 32768)
     assert spec.image == "postgres:16"
-    assert spec.env["POSTGRES_PASSWORD"] == "pw-123"
+    assert spec.env["POSTGRES_PASSWORD"] == endpoint.password.reveal()
+    assert endpoint.password.reveal() not in repr(endpoint)
+    assert (endpoint.port, endpoint.backend) == (32768, "docker")
     assert "fsync=off" in spec.command
 
 
@@ -37,7 +44,7 @@ def test_testcontainer_binds_loopback_only(monkeypatch):
             pass
 
     monkeypatch.setattr(tc, "DockerClient", OfflineClient)
-    container = to_testcontainer(postgres_spec(Secret("pw")))
+    container = to_testcontainer(postgres_spec())
     assert container.image.endswith("postgres:16")
     assert container.env["POSTGRES_USER"] == "harness"
     assert container.ports == {"5432": ("127.0.0.1", None)}

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.services
 
 INNER_TEST = textwrap.dedent("""
     import json, os, pathlib, signal
+    from harness.atomic import write_atomic
 
     def test_inner(request):
         names = os.environ["INNER_SERVICES"].split(",")
@@ -27,7 +28,7 @@ INNER_TEST = textwrap.dedent("""
             "pids": [pid for s in services for pid in s.pids()],
             "workdirs": [str(s.workdir.path) for s in services],
         }
-        pathlib.Path(os.environ["INNER_OUT"]).write_text(json.dumps(record))
+        write_atomic(pathlib.Path(os.environ["INNER_OUT"]), json.dumps(record))
         if os.environ["INNER_MODE"] == "fail":
             assert False, "deliberate failure"
         signal.pause()  # stand still until the outer test signals us
@@ -89,7 +90,7 @@ def assert_nothing_left(record: dict, log: Path) -> None:
 
 def test_cleanup_after_a_failing_test(tmp_path, service_tmpdir):
     code, record, log = run_inner(
-        tmp_path, service_tmpdir, "elasticsearch_service,postgres_service", "fail", None
+        tmp_path, service_tmpdir, "elasticsearch_service,postgresql_service", "fail", None
     )
     assert code == 1, log.read_text()
     assert "deliberate failure" in log.read_text()
@@ -99,8 +100,8 @@ def test_cleanup_after_a_failing_test(tmp_path, service_tmpdir):
 @pytest.mark.parametrize(
     ("sig", "services"),
     [
-        (signal.SIGINT, "postgres_service"),
-        (signal.SIGTERM, "elasticsearch_service,postgres_service"),
+        (signal.SIGINT, "postgresql_service"),
+        (signal.SIGTERM, "elasticsearch_service,postgresql_service"),
     ],
     ids=["SIGINT", "SIGTERM"],
 )
@@ -112,7 +113,7 @@ def test_cleanup_after_pytest_is_interrupted(tmp_path, service_tmpdir, sig, serv
 
 def test_cleanup_after_pytest_is_killed(tmp_path, service_tmpdir):
     code, record, log = run_inner(
-        tmp_path, service_tmpdir, "postgres_service", "block", signal.SIGKILL
+        tmp_path, service_tmpdir, "postgresql_service", "block", signal.SIGKILL
     )
     assert code == -signal.SIGKILL
     assert_nothing_left(record, log)

@@ -8,9 +8,9 @@ import pytest
 
 from harness.services import postgres as postgres_module
 from harness.services.base import PortInUseError, ServiceError, ServiceStartError
-from harness.services.elasticsearch import ElasticsearchSettings, LocalElasticsearch
+from harness.services.elasticsearch import ElasticsearchConfig, LocalElasticsearch
 from harness.services.es_http import es_request
-from harness.services.postgres import LocalPostgres, PostgresSettings
+from harness.services.postgres import LocalPostgres, PostgresConfig
 from harness.services.reaper import process_tree
 from harness.services.wait import NotReady
 from tests.harness.helpers import uid_of
@@ -26,8 +26,8 @@ def listening_socket():
         yield sock.getsockname()[1]
 
 
-def test_services_run_unprivileged_and_loopback_only(elasticsearch_service, postgres_service):
-    for service in (elasticsearch_service, postgres_service):
+def test_services_run_unprivileged_and_loopback_only(elasticsearch_service, postgresql_service):
+    for service in (elasticsearch_service, postgresql_service):
         pids = service.pids()
         assert pids, f"{service.name} has no live processes"
         uids = {uid_of(pid) for pid in pids} - {None}
@@ -38,7 +38,7 @@ def test_services_run_unprivileged_and_loopback_only(elasticsearch_service, post
     info = es_request(es, "GET", "/_nodes/_local/http?filter_path=nodes.*.http.bound_address")
     bound = next(iter(info["nodes"].values()))["http"]["bound_address"]
     assert all(address.startswith("127.0.0.1:") for address in bound), bound
-    with psycopg.connect(postgres_service.endpoint.dsn()) as conn:
+    with psycopg.connect(postgresql_service.endpoint.dsn()) as conn:
         assert conn.execute("SHOW listen_addresses").fetchone() == ("127.0.0.1",)
         assert conn.execute("SHOW fsync").fetchone() == ("off",)
 
@@ -51,14 +51,14 @@ def test_postgres_requires_the_generated_password(pg_endpoint):
 
 def test_an_explicitly_requested_taken_port_is_a_clear_error(listening_socket):
     with pytest.raises(PortInUseError, match=f"port {listening_socket} on 127.0.0.1"):
-        LocalPostgres.start(PostgresSettings(port=listening_socket))
+        LocalPostgres.start(PostgresConfig(port=listening_socket))
 
 
 def test_a_picked_port_taken_before_start_is_retried(listening_socket, monkeypatch):
     picks = iter([listening_socket])
     real_free_port = postgres_module.free_port
     monkeypatch.setattr(postgres_module, "free_port", lambda: next(picks, None) or real_free_port())
-    service = LocalPostgres.start(PostgresSettings())
+    service = LocalPostgres.start(PostgresConfig())
     try:
         assert service.endpoint.port != listening_socket
     finally:
@@ -71,12 +71,12 @@ def test_an_unreachable_tmpdir_is_a_clear_error(tmp_path, monkeypatch):
         pytest.skip("only root hands work dirs to another user")
     monkeypatch.setenv("HARNESS_TMPDIR", str(tmp_path))  # under pytest's 0700 dir
     with pytest.raises(ServiceError, match="cannot enter"):
-        LocalPostgres.start(PostgresSettings())
+        LocalPostgres.start(PostgresConfig())
 
 
 def test_readiness_timeout_shows_the_log_tail_and_leaves_nothing(service_tmpdir):
     with pytest.raises(ServiceStartError) as info:
-        LocalElasticsearch.start(ElasticsearchSettings(startup_timeout=1.5))
+        LocalElasticsearch.start(ElasticsearchConfig(startup_timeout=1.5))
     message = str(info.value)
     assert "not ready after 2s" in message
     assert "last lines of the service log" in message
@@ -90,7 +90,7 @@ def test_readiness_timeout_error_quotes_the_log(service_tmpdir, monkeypatch):
 
     monkeypatch.setattr(postgres_module, "check_postgres", never_ready)
     with pytest.raises(ServiceStartError) as info:
-        LocalPostgres.start(PostgresSettings(startup_timeout=3))
+        LocalPostgres.start(PostgresConfig(startup_timeout=3))
     assert "not ready after 3s (last check: probe disabled by the test)" in str(info.value)
     assert "starting PostgreSQL" in str(info.value)
     assert list(service_tmpdir.iterdir()) == []
@@ -105,13 +105,13 @@ def test_a_postgres_that_dies_at_start_reports_its_exit(service_tmpdir, monkeypa
 
     monkeypatch.setattr(LocalPostgres, "_start_once", classmethod(broken))
     with pytest.raises(ServiceStartError, match="exited with code 1 before it was ready") as info:
-        LocalPostgres.start(PostgresSettings())
+        LocalPostgres.start(PostgresConfig())
     assert "shared_buffers" in info.value.log_tail
 
 
 @pytest.mark.parametrize("version", ["8.19.21"])
 def test_an_8x_node_starts_too(version):
-    node = LocalElasticsearch.start(ElasticsearchSettings(version=version))
+    node = LocalElasticsearch.start(ElasticsearchConfig(version=version))
     try:
         assert node.endpoint.version == version
         assert node.jdk.major >= 17

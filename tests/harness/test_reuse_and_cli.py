@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from harness.services.options import ServiceOptions
+from harness.services.options import HarnessOptions
 from harness.services.provider import shutdown_recorded, start_reusable
 from harness.services.reuse import read_state, state_path
 from tests.harness.helpers import running
@@ -23,7 +23,7 @@ def private_state(service_tmpdir, monkeypatch):
 
 
 def test_a_second_run_attaches_to_the_kept_postgres(private_state):
-    options = ServiceOptions(backend="local", reuse=True)
+    options = HarnessOptions(backend="local", reuse=True)
     first = start_reusable("postgresql", options)
     started = time.monotonic()
     second = start_reusable("postgresql", options)
@@ -41,7 +41,7 @@ def test_a_second_run_attaches_to_the_kept_postgres(private_state):
 
 
 def test_a_dead_recorded_service_is_replaced(private_state):
-    options = ServiceOptions(backend="local", reuse=True)
+    options = HarnessOptions(backend="local", reuse=True)
     first = start_reusable("postgresql", options)
     first.shutdown()
     second = start_reusable("postgresql", options)
@@ -89,7 +89,7 @@ def test_reuse_keys_on_the_requested_version(private_state):
             "pgid": 999999999,
             "workdir": "/nonexistent",
         }
-    options = ServiceOptions(backend="local", reuse=True, es_version="8.19.21")
+    options = HarnessOptions(backend="local", reuse=True, es_version="8.19.21")
     node = start_reusable("elasticsearch", options)
     assert node.endpoint.version == "8.19.21"
     assert read_state()["elasticsearch"]["key"] == "local elasticsearch 8.19.21"

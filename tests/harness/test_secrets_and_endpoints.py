@@ -1,10 +1,6 @@
-from harness.services.base import (
-    ElasticsearchEndpoint,
-    PostgresEndpoint,
-    Secret,
-    ServiceStartError,
-    redact_url,
-)
+from harness.services.base import Secret, ServiceStartError, redact_url
+from harness.services.es_http import ElasticsearchEndpoint
+from harness.services.postgres import PostgresEndpoint
 
 
 def test_secret_never_shows_itself():

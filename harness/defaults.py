@@ -1,0 +1,26 @@
+"""Every default of the harness, in one place. The runtime's own (batch sizes, retries)
+live in ``connectors.defaults``; the harness reads those, never copies them."""
+
+from __future__ import annotations
+
+# The newest 9.x integ-test-zip that Maven Central served (and that ran here) on 2026-11-28.
+ES_VERSION = "9.5.4"
+# The newest 8.x, which runs on Java 17: what bootstrap falls back to without Java >= 21.
+ES_FALLBACK_VERSION = "8.19.21"
+ES_HEAP = "768m"
+ES_STARTUP_TIMEOUT = 180.0
+PG_STARTUP_TIMEOUT = 60.0
+# Throwaway data: durability buys nothing and costs a lot of time.
+PG_SERVER_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
+SERVICE_USER = "nobody"  # who services run as when the harness runs as root
+STOP_GRACE_SECONDS = 30.0
+
+# Scenario corpora. Deliberately not multiples of common batch sizes: a lost partial last
+# batch must show.
+CORPUS_SIZES = {"tiny": 257, "small": 10_007, "medium": 100_003, "large": 1_000_003}
+CORPUS_SEED = 20261128

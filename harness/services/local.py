@@ -1,0 +1,133 @@
+"""The lifecycle every locally run service shares: a work dir, a free port (retried if
+another process takes it first), its own process group, a readiness wait that shows the
+log tail, and a stop that leaves nothing behind.
+
+A kind's local service subclasses ``LocalService`` and says only what differs: what to
+prepare once (``prepare``), how to launch on a port (``launch``) and when it is ready.
+"""
+
+from __future__ import annotations
+
+import signal
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from harness.services.base import ServiceStartError
+from harness.services.ports import free_port, require_free
+from harness.services.privileges import ServiceUser, service_user
+from harness.services.process import ServiceProcess
+from harness.services.wait import WaitFor
+from harness.services.workdirs import Workdir
+
+PORT_ATTEMPTS = 3
+
+
+@dataclass
+class Launch:
+    """One attempt to run the service on a port."""
+
+    argv: list[str]
+    env: dict[str, str]
+    endpoint: Any  # where it will answer (version may still be a placeholder)
+    what: str  # "PostgreSQL 15 on 127.0.0.1:5432", for errors
+
+
+class LocalService(ABC):
+    name: ClassVar[str]
+    backend = "local"
+    stop_signal: ClassVar[int] = signal.SIGTERM
+    bind_failure_markers: ClassVar[tuple[str, ...]] = ("Address already in use",)
+
+    def __init__(self, process: ServiceProcess, workdir: Workdir, endpoint: Any) -> None:
+        self.process = process
+        self.workdir = workdir
+        self.endpoint = endpoint
+
+    # -- what a kind fills in -----------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def prepare(cls, config: Any, workdir: Path, user: ServiceUser) -> Any:
+        """One-time setup in the work dir (initdb, config files); returns what ``launch``
+        needs. Runs before any port is chosen."""
+
+    @classmethod
+    @abstractmethod
+    def launch(cls, prepared: Any, workdir: Path, port: int) -> Launch: ...
+
+    @classmethod
+    @abstractmethod
+    def ready(cls, endpoint: Any) -> Any:
+        """Return (the final endpoint, or None to keep it) once the service answers;
+        raise ``NotReady`` or ``OSError`` until then."""
+
+    # -- shared lifecycle -------------------------------------------------------------
+
+    @classmethod
+    def start(cls, config: Any, *, detached: bool = False) -> Self:
+        """Start and wait until ready. ``detached`` services outlive this process (reuse):
+        the reaper does not watch them and their work dir belongs to the service."""
+        user = service_user()
+        workdir = Workdir.create(cls.name, watched=not detached)
+        try:
+            prepared = cls.prepare(config, workdir.path, user)
+            wanted = getattr(config, "port", None)
+            attempts = 1 if wanted else PORT_ATTEMPTS
+            for attempt in range(1, attempts + 1):
+                port = require_free(wanted, cls.name) if wanted else free_port()
+                try:
+                    return cls._run(config, prepared, workdir, user, port, detached)
+                except ServiceStartError as exc:
+                    taken = any(m in exc.log_tail for m in cls.bind_failure_markers)
+                    if attempt == attempts or not taken:
+                        raise
+            raise AssertionError("unreachable")
+        except BaseException:
+            workdir.remove()
+            raise
+
+    @classmethod
+    def _run(
+        cls,
+        config: Any,
+        prepared: Any,
+        workdir: Workdir,
+        user: ServiceUser,
+        port: int,
+        detached: bool,
+    ) -> Self:
+        launch = cls.launch(prepared, workdir.path, port)
+        process = ServiceProcess(
+            cls.name,
+            launch.argv,
+            log_path=workdir.path / "console.log",
+            env=launch.env,
+            user=user,
+            cwd=workdir.path,
+            stop_signal=cls.stop_signal,
+            watched=not detached,
+        )
+        if detached:  # the dir lives as long as the service, not as long as this process
+            workdir.set_owner(process.pid)
+        try:
+            final = WaitFor(
+                launch.what,
+                lambda: cls.ready(launch.endpoint),
+                timeout=float(config.startup_timeout),
+            ).run(exited=process.exit_code, log_tail=process.log_tail)
+        except BaseException:
+            process.stop(grace=10)
+            raise
+        return cls(process, workdir, final if final is not None else launch.endpoint)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self.process.log_tail(lines)
+
+    def pids(self) -> list[int]:
+        return self.process.tree()
+
+    def stop(self) -> None:
+        self.process.stop()
+        self.workdir.remove()
