@@ -10,7 +10,14 @@ from harness.services import docker_backend, registry
 from harness.services.base import ServiceError
 from harness.services.external import ExternalService
 from harness.services.options import HarnessOptions
-from harness.services.reuse import ReusedService, answering, from_record, locked_state, to_record
+from harness.services.reuse import (
+    ReusedService,
+    answering,
+    discard,
+    from_record,
+    locked_state,
+    to_record,
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,10 +47,11 @@ def start_reusable(name: str, options: HarnessOptions) -> ReusedService:
     with locked_state() as state:
         record = state.get(name)
         if record:
-            existing = from_record(name, record)
-            if record.get("key") == key and answering(existing):
-                return existing
-            existing.shutdown()  # another version, or dead: replace it, leave no orphan
+            if record.get("key") == key and "endpoint" in record:
+                existing = from_record(name, record)
+                if answering(existing):
+                    return existing
+            discard(name, record)  # another version, or dead: replace it, leave no orphan
         started = kind.start_local(config, detached=True)
         state[name] = to_record(started, key)
         return from_record(name, state[name])
@@ -75,10 +83,6 @@ def shutdown_recorded() -> list[str]:
         for name in list(state):
             record = state.pop(name)
             if isinstance(record, dict) and "pgid" in record:
-                # No need to know the kind to stop it: a kind whose module is not loaded in
-                # this process is stopped all the same.
-                ReusedService(
-                    name, None, record["pgid"], record["workdir"], stop_signal=record["stop_signal"]
-                ).shutdown()
+                discard(name, record)
                 stopped.append(name)
     return stopped

@@ -100,6 +100,14 @@ def from_record(name: str, record: dict[str, Any]) -> ReusedService:
     )
 
 
+def discard(name: str, record: dict[str, Any]) -> None:
+    """Stop a recorded service without needing its kind (a kind not loaded here, or a
+    record written by an older harness)."""
+    if "pgid" in record and "workdir" in record:
+        stop_signal = record.get("stop_signal", signal.SIGTERM)
+        ReusedService(name, None, record["pgid"], record["workdir"], stop_signal).shutdown()
+
+
 def answering(service: ReusedService) -> bool:
     if not service.alive():
         return False

@@ -59,10 +59,10 @@ def test_cli_up_status_down(private_state):
     up = harness_cli("up", "--detach")
     assert up.returncode == 0, up.stderr
     state = read_state()
-    password = state["postgresql"]["password"]
+    password = state["postgresql"]["endpoint"]["password"]
     assert password not in up.stdout + up.stderr, "`harness up` printed the password"
     assert "postgresql://harness:***@127.0.0.1:" in up.stdout
-    assert state["elasticsearch"]["url"] in up.stdout
+    assert state["elasticsearch"]["endpoint"]["url"] in up.stdout
 
     status = harness_cli("status")
     assert status.returncode == 0
@@ -89,7 +89,9 @@ def test_reuse_keys_on_the_requested_version(private_state):
             "pgid": 999999999,
             "workdir": "/nonexistent",
         }
-    options = HarnessOptions(backend="local", reuse=True, es_version="8.19.21")
+    options = HarnessOptions.from_env(
+        backend="local", reuse=True, harness_elasticsearch_version="8.19.21"
+    )
     node = start_reusable("elasticsearch", options)
     assert node.endpoint.version == "8.19.21"
     assert read_state()["elasticsearch"]["key"] == "local elasticsearch 8.19.21"
