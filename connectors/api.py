@@ -8,7 +8,15 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from connectors.es.state import ConnectorStore, JobStore, ensure_state_indices, now
+from connectors.es.state import (
+    ConnectorStore,
+    JobStatus,
+    JobStore,
+    JobType,
+    TriggerMethod,
+    ensure_state_indices,
+    now,
+)
 from connectors.jobs import run_job
 from connectors.registry import load_source
 from connectors.sync import SyncOptions, SyncResult
@@ -21,7 +29,7 @@ class ConnectorSpecError(ValueError):
 @dataclass
 class JobOutcome:
     job_id: str
-    status: str
+    status: JobStatus
     result: SyncResult | None
     error: str | None
 
@@ -80,15 +88,16 @@ async def save_connector(client: AsyncElasticsearch, spec: dict[str, Any]) -> di
 async def sync_connector(
     client: AsyncElasticsearch,
     connector_id: str,
-    job_type: str = "full",
+    job_type: JobType = JobType.FULL,
     options: SyncOptions | None = None,
 ) -> JobOutcome:
     """Queue an on-demand job, claim it and run it here, to its end state."""
     await ensure_state_indices(client)
     connector = await ConnectorStore(client).get(connector_id)
     jobs = JobStore(client)
-    job_id = await jobs.create(connector, job_type, "on_demand")
+    job_id = await jobs.create(connector, JobType(job_type), TriggerMethod.ON_DEMAND)
     if not await jobs.claim(job_id):
-        return JobOutcome(job_id, "error", None, f"job {job_id} was taken by another worker")
+        reason = f"job {job_id} was taken by another worker"
+        return JobOutcome(job_id, JobStatus.ERROR, None, reason)
     status, result, error = await run_job(client, job_id, options)
     return JobOutcome(job_id, status, result, error)

@@ -16,10 +16,11 @@ from typing import Any
 
 import yaml
 
+from connectors import defaults
 from connectors.api import ConnectorSpecError, save_connector, sync_connector
 from connectors.config import ConfigError
 from connectors.es.client import EsSettings, es_client
-from connectors.es.state import COMPLETED, ConnectorStore, JobStore
+from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType
 from connectors.progress import SyncProgress
 from connectors.service import ConnectorsService
 from connectors.sync import SyncOptions
@@ -60,7 +61,7 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
     options = SyncOptions(
         allow_mass_delete=args.allow_mass_delete, bulk_concurrency=args.concurrency
     )
-    job_type = "incremental" if args.incremental else "full"
+    job_type = JobType.INCREMENTAL if args.incremental else JobType.FULL
     progress = SyncProgress(f"{job_type} sync of {args.connector_id}")
     options.progress = progress.update
     try:
@@ -87,7 +88,7 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
                 }
             )
         )
-    if outcome.status != COMPLETED:
+    if outcome.status != JobStatus.COMPLETED:
         raise CliError(f"sync job {outcome.job_id} {outcome.status}: {outcome.error}")
     return 0
 
@@ -138,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow deleting more than half of the index",
     )
-    sync.add_argument("--concurrency", type=int, default=2, help="concurrent bulk requests")
+    sync.add_argument(
+        "--concurrency",
+        type=int,
+        default=defaults.BULK_CONCURRENCY,
+        help="concurrent bulk requests",
+    )
     sync.set_defaults(func=cmd_sync)
     sub.add_parser("list", help="list connectors").set_defaults(func=cmd_list)
     jobs = sub.add_parser("jobs", help="list sync jobs")

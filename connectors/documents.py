@@ -48,6 +48,19 @@ def version_hash(version: str) -> int:
     return hash64(b"v:" + version.encode())
 
 
+class SourceDocument(NamedTuple):
+    """One document as a source yields it. ``fields`` are serialised by the runtime; a
+    source that already has the JSON (PostgreSQL serialises rows server-side) passes it
+    as ``body`` instead. ``version``, where the source has one, is any token that changes
+    whenever the document does: it then stands for the content when skipping unchanged
+    documents."""
+
+    id: str
+    fields: dict[str, Any] | None = None
+    version: str | None = None
+    body: bytes | None = None
+
+
 class PreparedDoc(NamedTuple):  # a tuple: built once per document, on the hot path
     doc_id: str
     id_hash: int
@@ -55,22 +68,19 @@ class PreparedDoc(NamedTuple):  # a tuple: built once per document, on the hot p
     body: bytes  # JSON source, hash field included
 
 
-def prepare(doc: dict[str, Any]) -> PreparedDoc:
-    """Takes ownership of ``doc``. Its fields are serialised here, unless the source passed
-    them pre-serialised as ``_json`` (the bytes of a JSON object)."""
-    raw_id = doc.pop("_id", None)
+def prepare(doc: SourceDocument) -> PreparedDoc:
+    """The id, the body to send (with the content hash in it) and the hashes to compare."""
+    raw_id, fields, version, body = doc
     if raw_id is None or raw_id == "":
-        raise DocumentError(f"document has no _id (fields: {sorted(doc)[:10]})")
+        raise DocumentError(f"document has no id (fields: {sorted(fields or {})[:10]})")
     doc_id = raw_id if isinstance(raw_id, str) else str(raw_id)
-    version = doc.pop("_version", None)
-    body = doc.pop("_json", None)
     if body is None:
         try:
-            body = orjson.dumps(doc, default=_default, option=orjson.OPT_NON_STR_KEYS)
+            body = orjson.dumps(fields or {}, default=_default, option=orjson.OPT_NON_STR_KEYS)
         except TypeError as exc:
             raise DocumentError(f"document {doc_id!r} cannot be serialised: {exc}") from None
     elif body[:1] != b"{" or body[-1:] != b"}":
-        raise DocumentError(f"document {doc_id!r}: _json is not a JSON object")
+        raise DocumentError(f"document {doc_id!r}: its body is not a JSON object")
     # A source's version token stands for the content; otherwise the content itself does.
     content = hash64(body) if version is None else version_hash(version)
     head = body[:-1]  # the object without its closing brace

@@ -9,22 +9,14 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
+from connectors import defaults
 from connectors.config import ConfigError
-from connectors.es.state import (
-    CANCELED,
-    CANCELING,
-    COMPLETED,
-    ERROR,
-    SUSPENDED,
-    ConnectorStore,
-    JobStore,
-    now,
-)
+from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType, now
 from connectors.registry import UnknownSourceError, load_source
 from connectors.source import SourceError
 from connectors.sync import SyncCanceled, SyncOptions, SyncResult, full_sync, incremental_sync
 
-CHECK_INTERVAL = 1.0  # seconds between cancelation checks / heartbeats during a sync
+CHECK_INTERVAL = defaults.CHECK_INTERVAL_SECONDS
 
 
 class Suspended(SyncCanceled):
@@ -44,7 +36,7 @@ async def run_job(
     job_id: str,
     options: SyncOptions | None = None,
     stopping: Callable[[], bool] = lambda: False,
-) -> tuple[str, SyncResult | None, str | None]:
+) -> tuple[JobStatus, SyncResult | None, str | None]:
     """Run a claimed job to its end state; returns (status, result, error)."""
     jobs, connectors = JobStore(client), ConnectorStore(client)
     job = await jobs.get(job_id)
@@ -63,7 +55,7 @@ async def run_job(
             return
         last_check = time.monotonic()
         current = await jobs.get(job_id)
-        if current["status"] == CANCELING:
+        if current["status"] == JobStatus.CANCELING:
             raise SyncCanceled("canceled on request")
         await jobs.update(job_id, {"last_seen": now()}, refresh=False)
 
@@ -76,7 +68,7 @@ async def run_job(
             await source.ping()
             await source.validate_config()
             index = connector["index_name"]
-            if job["job_type"] == "incremental":
+            if job["job_type"] == JobType.INCREMENTAL:
                 result = await incremental_sync(
                     source, client, index, connector.get("sync_cursor"), options
                 )
@@ -85,45 +77,58 @@ async def run_job(
         finally:
             await source.close()
     except Suspended as exc:
-        await jobs.update(job_id, {"status": SUSPENDED, "error": str(exc), "last_seen": now()})
-        return SUSPENDED, None, str(exc)
+        return await end_job(client, job_id, connector, JobStatus.SUSPENDED, str(exc))
     except SyncCanceled as exc:
-        await jobs.update(job_id, {"status": CANCELED, "canceled_at": now(), "error": str(exc)})
-        return CANCELED, None, str(exc)
+        return await end_job(client, job_id, connector, JobStatus.CANCELED, str(exc))
     except (ConfigError, SourceError, UnknownSourceError) as exc:
-        return await _fail(jobs, connectors, job_id, connector["id"], str(exc), None)
+        return await end_job(client, job_id, connector, JobStatus.ERROR, str(exc))
     except Exception as exc:  # anything else: reported on the job, never swallowed silently
-        return await _fail(
-            jobs, connectors, job_id, connector["id"], f"{type(exc).__name__}: {exc}", result
-        )
+        reason = f"{type(exc).__name__}: {exc}"
+        return await end_job(client, job_id, connector, JobStatus.ERROR, reason, result)
+    if result.ok:
+        return await end_job(client, job_id, connector, JobStatus.COMPLETED, None, result)
+    reason = result.error or f"{result.failed} documents failed: " + "; ".join(
+        f"{f.doc_id}: {f.error_type} {f.reason}" for f in result.failures[:3]
+    )
+    return await end_job(client, job_id, connector, JobStatus.ERROR, reason, result)
 
-    counts = await _counts(client, connector["index_name"], result)
-    if not result.ok:
-        reason = result.error or f"{result.failed} documents failed: " + "; ".join(
-            f"{f.doc_id}: {f.error_type} {f.reason}" for f in result.failures[:3]
-        )
-        await jobs.update(
-            job_id, counts | {"status": ERROR, "error": reason, "completed_at": now()}
-        )
-        await connectors.update(
-            connector["id"],
-            {"last_sync_status": ERROR, "last_sync_error": reason, "last_synced": now()},
-        )
-        return ERROR, result, reason
-    await jobs.update(job_id, counts | {"status": COMPLETED, "completed_at": now(), "error": None})
-    fields: dict[str, Any] = {
-        "last_sync_status": COMPLETED,
-        "last_sync_error": None,
+
+async def end_job(
+    client: AsyncElasticsearch,
+    job_id: str,
+    connector: dict[str, Any],
+    status: JobStatus,
+    error: str | None,
+    result: SyncResult | None = None,
+) -> tuple[JobStatus, SyncResult | None, str | None]:
+    """The one way a job ends: the job record and the connector document follow it
+    together. A suspended job is not ended (it resumes), so the connector is left as is;
+    the cursor moves only with a completed incremental sync."""
+    fields: dict[str, Any] = {"status": status, "error": error, "last_seen": now()}
+    if result is not None:
+        fields |= await _counts(client, connector["index_name"], result)
+    if status == JobStatus.CANCELED:
+        fields["canceled_at"] = now()
+    elif status.is_terminal:
+        fields["completed_at"] = now()
+    await JobStore(client).update(job_id, fields)
+    if not status.is_terminal:
+        return status, result, error
+    follows: dict[str, Any] = {
+        "last_sync_status": status,
+        "last_sync_error": error,
         "last_synced": now(),
-        "status": "connected",
     }
-    if result.job_type == "incremental":
-        fields["sync_cursor"] = result.cursor  # only now that the sync succeeded
-    await connectors.update(connector["id"], fields)
-    return COMPLETED, result, None
+    if status == JobStatus.COMPLETED:
+        follows["status"] = "connected"
+        if result is not None and result.job_type == JobType.INCREMENTAL:
+            follows["sync_cursor"] = result.cursor  # only now that the sync succeeded
+    await ConnectorStore(client).update(connector["id"], follows)
+    return status, result, error
 
 
 async def _counts(client: AsyncElasticsearch, index: str, result: SyncResult) -> dict[str, Any]:
+    """What the job record says of a sync that ran (completely or not)."""
     total = (await client.count(index=index))["count"]
     return {
         "indexed_document_count": result.indexed,
@@ -138,18 +143,3 @@ async def _counts(client: AsyncElasticsearch, index: str, result: SyncResult) ->
             "failures": [f.__dict__ for f in result.failures[:20]],
         },
     }
-
-
-async def _fail(
-    jobs: JobStore,
-    connectors: ConnectorStore,
-    job_id: str,
-    connector_id: str,
-    reason: str,
-    result: SyncResult | None,
-) -> tuple[str, SyncResult | None, str]:
-    await jobs.update(job_id, {"status": ERROR, "error": reason, "completed_at": now()})
-    await connectors.update(
-        connector_id, {"last_sync_status": ERROR, "last_sync_error": reason, "last_synced": now()}
-    )
-    return ERROR, result, reason

@@ -13,7 +13,15 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from connectors.es.state import RUNNABLE, ConnectorStore, JobStore, ensure_state_indices, now
+from connectors.es.state import (
+    RUNNABLE,
+    ConnectorStore,
+    JobStore,
+    JobType,
+    TriggerMethod,
+    ensure_state_indices,
+    now,
+)
 from connectors.jobs import run_job
 from connectors.schedule import next_run
 from connectors.sync import SyncOptions
@@ -74,12 +82,12 @@ class ConnectorsService:
     async def _schedule(self, connector: dict[str, Any]) -> None:
         scheduling = connector.get("scheduling") or {}
         current = dt.datetime.now(dt.UTC)
-        for job_type in ("full", "incremental"):
+        for job_type in JobType:
             spec = scheduling.get(job_type) or {}
             if not spec.get("enabled"):
                 continue
             key = (connector["id"], job_type)
             due = self._next.setdefault(key, next_run(spec["interval"], current))
             if current >= due:
-                await JobStore(self.client).create(connector, job_type, "scheduled")
+                await JobStore(self.client).create(connector, job_type, TriggerMethod.SCHEDULED)
                 self._next[key] = next_run(spec["interval"], current)

@@ -2,7 +2,7 @@
 
 A source declares its configuration, answers ``ping`` and ``validate_config``, streams
 documents from ``get_docs`` and, if it can, changes since a cursor from
-``get_docs_incrementally``. Documents are plain dicts with a string ``_id``.
+``get_docs_incrementally``. Documents are ``SourceDocument``s.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from connectors.config import Config, ConfigSchema
+from connectors.documents import SourceDocument
 
 
 class SourceError(RuntimeError):
@@ -25,15 +26,14 @@ class Operation:
 
     op: Literal["index", "delete"]
     doc_id: str
-    doc: dict[str, Any] | None = None
+    doc: SourceDocument | None = None
 
 
 class BaseDataSource(ABC):
     name: ClassVar[str]
     supports_incremental: ClassVar[bool] = False
-    # A source with versions puts a ``_version`` string in each document (any token that
-    # changes whenever the document does) and can list (id, version) pairs cheaply, so a
-    # re-sync fetches only what changed.
+    # A source with versions gives each document a ``version`` and can list (id, version)
+    # pairs cheaply, so a re-sync fetches only what changed.
     supports_versions: ClassVar[bool] = False
 
     def __init__(self, configuration: Mapping[str, Any]) -> None:
@@ -51,14 +51,14 @@ class BaseDataSource(ABC):
         """Check the configuration against the live source (tables exist, keys declared...)."""
 
     @abstractmethod
-    def get_docs(self) -> AsyncIterator[dict[str, Any]]:
+    def get_docs(self) -> AsyncIterator[SourceDocument]:
         """Every document of the source, streamed."""
 
     def get_versions(self) -> AsyncIterator[tuple[str, str]]:
-        """(``_id``, ``_version``) of every document, without the documents."""
+        """(id, version) of every document, without the documents."""
         raise NotImplementedError(f"{self.name} does not list versions")
 
-    def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[dict[str, Any]]:
+    def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[SourceDocument]:
         """The current documents for ``ids``; ids that no longer exist are left out."""
         raise NotImplementedError(f"{self.name} does not fetch documents by id")
 

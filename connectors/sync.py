@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
+from connectors import defaults
 from connectors.documents import (
     HASH_FIELD,
     DocumentError,
     PreparedDoc,
+    SourceDocument,
     hash64,
     prepare,
     version_hash,
@@ -29,7 +31,7 @@ from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
 from connectors.es.snapshot import IndexSnapshot, scan_ids
 from connectors.source import BaseDataSource
 
-BATCH = 1000
+BATCH = defaults.SOURCE_BATCH
 
 
 class SyncError(RuntimeError):
@@ -46,11 +48,11 @@ class SyncCanceled(SyncError):
 
 @dataclass
 class SyncOptions:
-    max_delete_fraction: float = 0.5
+    max_delete_fraction: float = defaults.MAX_DELETE_FRACTION
     allow_mass_delete: bool = False
-    bulk_max_docs: int = 1000
-    bulk_max_bytes: int = 5 * 1024 * 1024
-    bulk_concurrency: int = 2
+    bulk_max_docs: int = defaults.BULK_MAX_DOCS
+    bulk_max_bytes: int = defaults.BULK_MAX_BYTES
+    bulk_concurrency: int = defaults.BULK_CONCURRENCY
     index_settings: dict[str, Any] = field(default_factory=dict)
     # Awaited between batches; raise SyncCanceled to stop (honours job cancelation).
     checkpoint: Callable[[], Awaitable[None]] | None = None
@@ -88,7 +90,7 @@ class SyncResult:
         self.failed += stats.failed
         self.bytes_sent += stats.bytes_sent
         self.retries += stats.retries
-        self.failures += stats.failures[: 100 - len(self.failures)]
+        self.failures += stats.failures[: defaults.KEPT_FAILURES - len(self.failures)]
 
 
 async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[str, Any]) -> None:
@@ -142,11 +144,10 @@ async def full_sync(
         )
         async for doc in docs:
             result.seen += 1
-            raw_id = doc.get("_id")
             try:
                 batch.append(prepare(doc))
             except DocumentError as exc:
-                _record_bad_doc(result, snapshot, raw_id, exc)
+                _record_bad_doc(result, snapshot, doc.id, exc)
             if len(batch) >= BATCH:
                 await _send_changed(batch, snapshot, sink, result)
                 batch = []
@@ -175,12 +176,12 @@ async def full_sync(
 
 async def _changed_docs(
     source: BaseDataSource, snapshot: IndexSnapshot, result: SyncResult, options: SyncOptions
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[SourceDocument]:
     """Documents whose version differs from the index's (or that it lacks); unchanged ones
     are marked seen and counted, never fetched."""
     pending: list[tuple[str, str]] = []
 
-    async def changed(pairs: list[tuple[str, str]]) -> AsyncIterator[dict[str, Any]]:
+    async def changed(pairs: list[tuple[str, str]]) -> AsyncIterator[SourceDocument]:
         ids = np.fromiter((hash64(i.encode()) for i, _ in pairs), np.uint64, len(pairs))
         versions = np.fromiter((version_hash(v) for _, v in pairs), np.uint64, len(pairs))
         unchanged = snapshot.observe(ids, versions)
@@ -212,7 +213,7 @@ def _record_bad_doc(
     """A document that cannot be sent is reported, and its old version is kept (not stale)."""
     doc_id = "?" if raw_id is None else str(raw_id)
     result.failed += 1
-    if len(result.failures) < 100:
+    if len(result.failures) < defaults.KEPT_FAILURES:
         result.failures.append(ItemFailure(doc_id, "index", 0, "document_error", str(exc)))
     if raw_id not in (None, ""):
         snapshot.mark_seen(np.array([hash64(doc_id.encode())], dtype=np.uint64))
@@ -285,7 +286,7 @@ async def incremental_sync(
                 await sink.add_delete(op.doc_id)
                 continue
             try:
-                doc = prepare({**(op.doc or {}), "_id": op.doc_id})
+                doc = prepare(op.doc or SourceDocument(op.doc_id))
             except DocumentError as exc:
                 result.failed += 1
                 result.failures.append(

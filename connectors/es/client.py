@@ -14,6 +14,8 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
+from connectors import defaults
+
 COMPAT_JSON = "application/vnd.elasticsearch+json; compatible-with=8"
 COMPAT_NDJSON = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
 
@@ -24,7 +26,7 @@ class EsSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
-    request_timeout: float = 60.0
+    request_timeout: float = defaults.REQUEST_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls, url: str | None = None) -> EsSettings:

@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 from elasticsearch import AsyncElasticsearch
 
+from connectors import defaults
 from connectors.es.bulk_transport import BulkRejected, BulkUnavailable, bulk_transport
 
 RETRYABLE_STATUS = {429, 502, 503, 504}
-KEPT_FAILURES = 100
 
 
 class SinkError(RuntimeError):
@@ -48,7 +48,7 @@ class SinkStats:
     def record_failure(self, failure: ItemFailure) -> None:
         self.failed += 1
         self.failure_types[failure.error_type] += 1
-        if len(self.failures) < KEPT_FAILURES:
+        if len(self.failures) < defaults.KEPT_FAILURES:
             self.failures.append(failure)
 
 
@@ -65,11 +65,11 @@ class BulkSink:
         client: AsyncElasticsearch,
         index: str,
         *,
-        max_docs: int = 1000,
-        max_bytes: int = 5 * 1024 * 1024,
-        concurrency: int = 2,
-        max_retries: int = 5,
-        backoff: float = 0.5,
+        max_docs: int = defaults.BULK_MAX_DOCS,
+        max_bytes: int = defaults.BULK_MAX_BYTES,
+        concurrency: int = defaults.BULK_CONCURRENCY,
+        max_retries: int = defaults.BULK_MAX_RETRIES,
+        backoff: float = defaults.BULK_BACKOFF_SECONDS,
     ) -> None:
         self.transport = bulk_transport(client)
         self.index = index

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from enum import StrEnum
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
@@ -12,9 +13,34 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 CONNECTORS_INDEX = ".elastic-connectors"
 JOBS_INDEX = ".elastic-connectors-sync-jobs"
 
-PENDING, IN_PROGRESS, COMPLETED, ERROR = "pending", "in_progress", "completed", "error"
-CANCELING, CANCELED, SUSPENDED = "canceling", "canceled", "suspended"
-RUNNABLE = (PENDING, SUSPENDED)
+
+class JobStatus(StrEnum):
+    """A sync job's status, as Elastic's connector protocol spells it."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    CANCELING = "canceling"
+    SUSPENDED = "suspended"  # the worker stopped mid-job; the next one resumes it
+    COMPLETED = "completed"
+    ERROR = "error"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.ERROR, JobStatus.CANCELED)
+
+
+class JobType(StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+class TriggerMethod(StrEnum):
+    ON_DEMAND = "on_demand"
+    SCHEDULED = "scheduled"
+
+
+RUNNABLE = (JobStatus.PENDING, JobStatus.SUSPENDED)
 
 _KEYWORDS = (
     "id",
@@ -93,7 +119,9 @@ class JobStore:
     def __init__(self, client: AsyncElasticsearch) -> None:
         self.client = client
 
-    async def create(self, connector: dict[str, Any], job_type: str, trigger: str) -> str:
+    async def create(
+        self, connector: dict[str, Any], job_type: JobType, trigger: TriggerMethod
+    ) -> str:
         doc = {
             "connector": {
                 "id": connector["id"],
@@ -102,7 +130,7 @@ class JobStore:
             },
             "job_type": job_type,
             "trigger_method": trigger,
-            "status": PENDING,
+            "status": JobStatus.PENDING,
             "created_at": now(),
             "last_seen": None,
             "error": None,
@@ -138,7 +166,7 @@ class JobStore:
                 if_primary_term=hit["_primary_term"],
                 refresh=True,
                 doc={
-                    "status": IN_PROGRESS,
+                    "status": JobStatus.IN_PROGRESS,
                     "started_at": now(),
                     "last_seen": now(),
                     "worker_hostname": socket.gethostname(),
@@ -149,7 +177,10 @@ class JobStore:
         return True
 
     async def find(
-        self, connector_id: str | None = None, statuses: tuple[str, ...] = (), size: int = 50
+        self,
+        connector_id: str | None = None,
+        statuses: tuple[JobStatus, ...] = (),
+        size: int = 50,
     ) -> list[dict[str, Any]]:
         if not await self.client.indices.exists(index=JOBS_INDEX):
             return []

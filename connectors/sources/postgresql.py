@@ -24,6 +24,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from connectors.config import ConfigField, ConfigSchema
+from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.pg_plans import Plan, decode_id, discover_plans, encode_id
 from connectors.sources.pg_types import SESSION_SETTINGS
@@ -170,19 +171,15 @@ class PostgreSQLDataSource(BaseDataSource):
         plan: Plan,
         query: sql.Composable,
         params: tuple[Any, ...] = (),
-    ) -> AsyncIterator[tuple[dict[str, Any], Any]]:
+    ) -> AsyncIterator[tuple[SourceDocument, Any]]:
         """(document, cursor value) pairs. Documents arrive serialised by the server and
-        are passed on as bytes (``_json``): no value is parsed or converted here."""
+        are passed on as bytes: no value is parsed or converted here."""
         width = len(plan.id_columns)
         async for row in self._rows(conn, repr(plan.name), query, params):
-            doc = {
-                "_id": encode_id(plan.name, row[:width]),
-                "_version": row[width],
-                "_json": row[width + 2],
-            }
-            yield doc, row[width + 1]
+            doc_id = encode_id(plan.name, row[:width])
+            yield SourceDocument(doc_id, version=row[width], body=row[width + 2]), row[width + 1]
 
-    async def get_docs(self) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
+    async def get_docs(self) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
         conn = await self._snapshot_connection()
         async with conn, conn.transaction():
             for plan in await self._plans(conn):
@@ -197,7 +194,7 @@ class PostgreSQLDataSource(BaseDataSource):
                 async for row in self._rows(conn, repr(plan.name), plan.select_versions()):
                     yield encode_id(plan.name, row[:width]), row[width]
 
-    async def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
+    async def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
         conn = await self._connect()
         async with conn:
             plans = {plan.name: plan for plan in await self._plans(conn)}
@@ -236,7 +233,7 @@ class PostgreSQLDataSource(BaseDataSource):
         already_sent = set(since["ids"]) if since else set()
         boundary: dict[str, Any] | None = since
         async for doc, value in self._docs(conn, plan, query, params):
-            doc_id = doc.pop("_id")
+            doc_id = doc.id
             if since is not None and value == since["value"] and doc_id in already_sent:
                 continue
             if value is not None:

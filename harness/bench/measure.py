@@ -13,11 +13,13 @@ from typing import Any
 
 import orjson
 
+from connectors import defaults as runtime_defaults
 from harness.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 
-BULK_DOCS = 1000
-BULK_BYTES = 5 * 1024 * 1024
+# The ceiling batches exactly like the runtime: its own defaults, not a copy.
+BULK_DOCS = runtime_defaults.BULK_MAX_DOCS
+BULK_BYTES = runtime_defaults.BULK_MAX_BYTES
 
 
 @dataclass
@@ -129,7 +131,11 @@ def index_definition(es: ElasticsearchEndpoint, index: str) -> dict[str, Any]:
 
 
 def bulk_ceiling(
-    es: ElasticsearchEndpoint, source: str, target: str, bodies: list[bytes], concurrency: int = 2
+    es: ElasticsearchEndpoint,
+    source: str,
+    target: str,
+    bodies: list[bytes],
+    concurrency: int = runtime_defaults.BULK_CONCURRENCY,
 ) -> CeilingSample:
     """Time creating the index and raw `_bulk` of pre-serialised bodies with the runtime's
     concurrency, up to a refreshed index: the same span the sync's own timing covers."""

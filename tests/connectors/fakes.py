@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from connectors.config import ConfigSchema
+from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 
 
@@ -33,11 +34,11 @@ class ListSource(BaseDataSource):
     async def ping(self) -> None:
         pass
 
-    async def get_docs(self) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
+    async def get_docs(self) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
         for n, doc in enumerate(self.docs):
             if self.fail_after is not None and n == self.fail_after:
                 raise SourceError(f"connection lost after {n} rows")
-            yield dict(doc)
+            yield as_document(doc)
 
     async def get_docs_incrementally(self, cursor: Any) -> AsyncIterator[Operation]:  # type: ignore[override]
         for n, op in enumerate(self.changes):
@@ -47,6 +48,12 @@ class ListSource(BaseDataSource):
 
     def next_cursor(self) -> Any:
         return self.cursor_after
+
+
+def as_document(doc: dict[str, Any]) -> SourceDocument:
+    """Test data is written as dicts with an ``_id``, for brevity."""
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    return SourceDocument(doc.get("_id"), fields)  # type: ignore[arg-type]
 
 
 def docs(n: int, title: str = "t", start: int = 0) -> list[dict[str, Any]]:

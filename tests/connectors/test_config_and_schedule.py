@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from connectors.config import ConfigError, ConfigField, ConfigSchema
-from connectors.documents import HASH_FIELD, DocumentError, prepare
+from connectors.documents import HASH_FIELD, DocumentError, SourceDocument, prepare
 from connectors.registry import UnknownSourceError, load_source
 from connectors.schedule import next_run, parse_cron
 from connectors.sources.postgresql import PostgreSQLDataSource
@@ -50,17 +50,17 @@ def test_sources_load_by_entry_point_name():
 
 
 def test_prepared_documents_carry_a_content_hash():
-    a = prepare({"_id": 1, "t": "x"})
-    b = prepare({"_id": "1", "t": "x"})
-    c = prepare({"_id": "1", "t": "y"})
+    a = prepare(SourceDocument(1, {"t": "x"}))
+    b = prepare(SourceDocument("1", {"t": "x"}))
+    c = prepare(SourceDocument("1", {"t": "y"}))
     assert a.doc_id == "1" and a.content_hash == b.content_hash != c.content_hash
     assert a.body.endswith(f'"{HASH_FIELD}":"{a.content_hash:016x}"}}'.encode())
     assert (
-        prepare({"_id": "2"}).body
-        == f'{{"{HASH_FIELD}":"{prepare({"_id": "2"}).content_hash:016x}"}}'.encode()
+        prepare(SourceDocument("2")).body
+        == f'{{"{HASH_FIELD}":"{prepare(SourceDocument("2")).content_hash:016x}"}}'.encode()
     )
-    with pytest.raises(DocumentError, match="no _id"):
-        prepare({"t": 1})
+    with pytest.raises(DocumentError, match="has no id"):
+        prepare(SourceDocument("", {"t": 1}))
 
 
 def test_interval_and_cron_schedules():

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from connectors import jobs as jobs_module
+from connectors.documents import SourceDocument
 from connectors.es.client import EsSettings, es_client
 from connectors.es.state import ConnectorStore, JobStore, ensure_state_indices
 from connectors.jobs import run_job
@@ -44,7 +45,10 @@ def run_with(es_endpoint, index, source, job_type):
 
 def test_cursor_is_persisted_only_after_success(es_endpoint, run_namespace, monkeypatch):
     index = run_namespace.es_name("jobs-cursor")
-    changes = [Operation("index", "a", {"v": 1}), Operation("index", "b", {"v": 2})]
+    changes = [
+        Operation("index", "a", SourceDocument("a", {"v": 1})),
+        Operation("index", "b", SourceDocument("b", {"v": 2})),
+    ]
     failing = ListSource([], changes=changes, cursor={"t": 99}, fail_after=1)
     monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: failing)
     status, error, job, connector = run_with(es_endpoint, index, failing, "incremental")

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import yaml
 
+from fixtures.postgresql import pg_iso
 from harness.services.es_http import es_request
 
 pytestmark = pytest.mark.services
@@ -87,7 +88,7 @@ class Connector:
                     "id": r[0],
                     "title": r[1],
                     "price": float(r[2]),
-                    "updated_at": r[3].isoformat(),
+                    "updated_at": pg_iso(r[3]),  # no trailing zeros, as PostgreSQL writes
                 }
                 for r in cur
             }

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from connectors.documents import SourceDocument
 from connectors.es.client import EsSettings, es_client
 from connectors.source import Operation
 from connectors.sync import MassDeleteRefused, SyncOptions, full_sync, incremental_sync
@@ -109,7 +110,7 @@ def test_documents_es_rejects_are_counted_with_reasons(es_endpoint, index):
 
 
 def test_incremental_returns_the_cursor_only_on_success(es_endpoint, index):
-    changes = [Operation("index", "a", {"v": 1}), Operation("delete", "b")]
+    changes = [Operation("index", "a", SourceDocument("a", {"v": 1})), Operation("delete", "b")]
     ok = sync(
         es_endpoint,
         lambda c: incremental_sync(

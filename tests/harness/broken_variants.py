@@ -26,7 +26,7 @@ def _duplicate_ids() -> None:
     async def docs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         async for n, (doc, cursor) in _enumerate(original(self, *args, **kwargs)):
             if n % 50 == 0:
-                yield dict(doc, _id=doc["_id"] + "#copy"), cursor
+                yield doc._replace(id=doc.id + "#copy"), cursor
             yield doc, cursor
 
     PostgreSQLDataSource._docs = docs  # type: ignore[method-assign]
