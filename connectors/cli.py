@@ -11,14 +11,17 @@ import json
 import logging
 import resource
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from elasticsearch import AsyncElasticsearch
 
 from connectors import defaults
 from connectors.api import ConnectorSpecError, save_connector, sync_connector
 from connectors.config import ConfigError
+from connectors.es.bulk_transport import HttpBulkTransport
 from connectors.es.client import EsSettings, es_client
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType
 from connectors.progress import SyncProgress
@@ -51,23 +54,27 @@ def _load_file(path: str) -> dict[str, Any]:
     return data
 
 
-async def cmd_create(client: Any, args: argparse.Namespace) -> int:
-    doc = await save_connector(client, _load_file(args.config))
+async def cmd_create(es: Es, args: argparse.Namespace) -> int:
+    doc = await save_connector(es.client, _load_file(args.config))
     print(f"connector {doc['id']} ({doc['service_type']} -> {doc['index_name']}) saved")
     return 0
 
 
-async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
+async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
+    transport = HttpBulkTransport(es.settings)
     options = SyncOptions(
-        allow_mass_delete=args.allow_mass_delete, bulk_concurrency=args.concurrency
+        allow_mass_delete=args.allow_mass_delete,
+        bulk_concurrency=args.concurrency,
+        bulk_transport=transport,
     )
     job_type = JobType.INCREMENTAL if args.incremental else JobType.FULL
     progress = SyncProgress(f"{job_type} sync of {args.connector_id}")
     options.progress = progress.update
     try:
-        outcome = await sync_connector(client, args.connector_id, job_type, options)
+        outcome = await sync_connector(es.client, args.connector_id, job_type, options)
     finally:
         progress.close()
+        await transport.close()
     result = outcome.result
     if result is not None:
         print(
@@ -93,8 +100,8 @@ async def cmd_sync(client: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_list(client: Any, _args: argparse.Namespace) -> int:
-    for c in await ConnectorStore(client).all():
+async def cmd_list(es: Es, _args: argparse.Namespace) -> int:
+    for c in await ConnectorStore(es.client).all():
         print(
             f"{c['id']}\t{c['service_type']}\t{c['index_name']}\t{c.get('last_sync_status')}"
             f"\t{c.get('last_synced')}"
@@ -102,8 +109,8 @@ async def cmd_list(client: Any, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_jobs(client: Any, args: argparse.Namespace) -> int:
-    for j in await JobStore(client).find(args.connector_id):
+async def cmd_jobs(es: Es, args: argparse.Namespace) -> int:
+    for j in await JobStore(es.client).find(args.connector_id):
         print(
             f"{j['id']}\t{j['connector']['id']}\t{j['job_type']}\t{j['status']}\t"
             f"indexed={j['indexed_document_count']}\tdeleted={j['deleted_document_count']}\t"
@@ -112,15 +119,20 @@ async def cmd_jobs(client: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_cancel(client: Any, args: argparse.Namespace) -> int:
-    await JobStore(client).update(args.job_id, {"status": "canceling"})
+async def cmd_cancel(es: Es, args: argparse.Namespace) -> int:
+    await JobStore(es.client).update(args.job_id, {"status": JobStatus.CANCELING})
     print(f"cancelation of job {args.job_id} requested")
     return 0
 
 
-async def cmd_service(client: Any, args: argparse.Namespace) -> int:
+async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    await ConnectorsService(client, poll_interval=args.poll_interval).run()
+    transport = HttpBulkTransport(es.settings)
+    try:
+        options = SyncOptions(bulk_transport=transport)
+        await ConnectorsService(es.client, args.poll_interval, options).run()
+    finally:
+        await transport.close()
     return 0
 
 
@@ -159,10 +171,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass(frozen=True)
+class Es:
+    """What commands reach Elasticsearch with: the client, and the settings it was made
+    from (for the bulk transport a sync makes)."""
+
+    client: AsyncElasticsearch
+    settings: EsSettings
+
+
 async def _run(args: argparse.Namespace) -> int:
-    client = es_client(EsSettings.from_env(args.es_url))
+    settings = EsSettings.from_env(args.es_url)
+    client = es_client(settings)
     try:
-        return int(await args.func(client, args))
+        return int(await args.func(Es(client, settings), args))
     finally:
         await client.close()
 

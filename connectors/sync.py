@@ -27,6 +27,7 @@ from connectors.documents import (
     prepare,
     version_hash,
 )
+from connectors.es.bulk_transport import BulkTransport, ClientBulkTransport
 from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
 from connectors.es.snapshot import IndexSnapshot, scan_ids
 from connectors.source import BaseDataSource
@@ -54,6 +55,8 @@ class SyncOptions:
     bulk_max_bytes: int = defaults.BULK_MAX_BYTES
     bulk_concurrency: int = defaults.BULK_CONCURRENCY
     index_settings: dict[str, Any] = field(default_factory=dict)
+    # How _bulk bodies are sent; None: through the client. The caller owns and closes it.
+    bulk_transport: BulkTransport | None = None
     # Awaited between batches; raise SyncCanceled to stop (honours job cancelation).
     checkpoint: Callable[[], Awaitable[None]] | None = None
     # Called between batches with (documents seen, documents written): progress displays.
@@ -113,7 +116,7 @@ async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[st
 
 def _sink(client: AsyncElasticsearch, index: str, options: SyncOptions) -> BulkSink:
     return BulkSink(
-        client,
+        options.bulk_transport or ClientBulkTransport(client),
         index,
         max_docs=options.bulk_max_docs,
         max_bytes=options.bulk_max_bytes,

@@ -82,12 +82,16 @@ class InProcessSubject:
 
     async def _sync(self, spec: ConnectorSpec, mode: str, allow_mass_delete: bool) -> SyncOutcome:
         from connectors.api import save_connector, sync_connector
+        from connectors.es.bulk_transport import HttpBulkTransport
         from connectors.es.client import EsSettings, es_client
+        from connectors.es.state import JobType
         from connectors.sync import SyncOptions
 
         started = time.perf_counter()
         auth = self.endpoint.basic_auth()
-        client = es_client(EsSettings(self.endpoint.url, *(auth or (None, None))))
+        settings = EsSettings(self.endpoint.url, *(auth or (None, None)))
+        client = es_client(settings)
+        transport = HttpBulkTransport(settings)  # the CLI's path, in this process
         try:
             try:
                 await save_connector(client, spec.to_dict())
@@ -95,10 +99,10 @@ class InProcessSubject:
                 return SyncOutcome(
                     False, "refused", _redact(str(exc), spec), {}, time.perf_counter() - started
                 )
-            outcome = await sync_connector(
-                client, spec.id, mode, SyncOptions(allow_mass_delete=allow_mass_delete)
-            )
+            options = SyncOptions(allow_mass_delete=allow_mass_delete, bulk_transport=transport)
+            outcome = await sync_connector(client, spec.id, JobType(mode), options)
         finally:
+            await transport.close()
             await client.close()
         result = outcome.result
         counts = (

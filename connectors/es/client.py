@@ -7,9 +7,7 @@ servers accept ``compatible-with=8`` through REST compatibility, so we always se
 from __future__ import annotations
 
 import os
-import weakref
 from dataclasses import dataclass, field
-from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
@@ -42,17 +40,6 @@ class EsSettings:
         )
 
 
-_SETTINGS: weakref.WeakKeyDictionary[Any, EsSettings] = weakref.WeakKeyDictionary()
-
-
-def settings_of(client: Any) -> EsSettings | None:
-    """The settings a client was made from by ``es_client`` (None for other clients)."""
-    try:
-        return _SETTINGS.get(client)
-    except TypeError:
-        return None
-
-
 def es_client(settings: EsSettings) -> AsyncElasticsearch:
     auth: dict[str, object] = {}
     if settings.api_key:
@@ -67,5 +54,4 @@ def es_client(settings: EsSettings) -> AsyncElasticsearch:
         serializer=OrjsonSerializer(),
         **auth,  # type: ignore[arg-type]
     )
-    _SETTINGS[client] = settings
     return client

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from elasticsearch import AsyncElasticsearch
 
 from connectors import defaults
-from connectors.es.bulk_transport import BulkRejected, BulkUnavailable, bulk_transport
+from connectors.es.bulk_transport import BulkRejected, BulkTransport, BulkUnavailable
 
 RETRYABLE_STATUS = {429, 502, 503, 504}
 
@@ -62,7 +61,7 @@ class _Item:
 class BulkSink:
     def __init__(
         self,
-        client: AsyncElasticsearch,
+        transport: BulkTransport,
         index: str,
         *,
         max_docs: int = defaults.BULK_MAX_DOCS,
@@ -71,7 +70,7 @@ class BulkSink:
         max_retries: int = defaults.BULK_MAX_RETRIES,
         backoff: float = defaults.BULK_BACKOFF_SECONDS,
     ) -> None:
-        self.transport = bulk_transport(client)
+        self.transport = transport  # its owner closes it
         self.index = index
         self.max_docs = max_docs
         self.max_bytes = max_bytes
@@ -129,7 +128,6 @@ class BulkSink:
             for _ in self._workers:
                 await self._queue.put(None)
             await asyncio.gather(*self._workers, return_exceptions=True)
-            await self.transport.close()
         if self._fatal is not None:
             raise SinkError(str(self._fatal)) from self._fatal
         return self.stats
@@ -138,7 +136,6 @@ class BulkSink:
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
-        await self.transport.close()
 
     async def _work(self) -> None:
         while True:

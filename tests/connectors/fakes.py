@@ -1,4 +1,4 @@
-"""In-memory sources and a scripted bulk endpoint, for fast tests of the engine's rules."""
+"""In-memory sources, for fast tests of the engine's rules."""
 
 from __future__ import annotations
 
@@ -58,47 +58,3 @@ def as_document(doc: dict[str, Any]) -> SourceDocument:
 
 def docs(n: int, title: str = "t", start: int = 0) -> list[dict[str, Any]]:
     return [{"_id": str(i), "n": i, "title": f"{title}{i}"} for i in range(start, start + n)]
-
-
-class Meta:
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-
-class Response:
-    def __init__(self, body: dict[str, Any]) -> None:
-        self.body = body
-
-
-class ScriptedBulkClient:
-    """Answers /_bulk with scripted outcomes: a list per call of either an exception to
-    raise or per-item statuses (200/201, 429, 400...)."""
-
-    def __init__(self, script: list[Any]) -> None:
-        self.script = list(script)
-        self.calls: list[bytes] = []
-
-    async def perform_request(self, method: str, path: str, body: bytes, headers: Any) -> Response:
-        self.calls.append(body)
-        step = self.script.pop(0) if self.script else "ok"
-        if isinstance(step, Exception):
-            raise step
-        lines = [
-            line
-            for line in body.split(b"\n")
-            if line.startswith(b'{"index"') or line.startswith(b'{"delete"')
-        ]
-        items = []
-        for i, line in enumerate(lines):
-            action = "index" if line.startswith(b'{"index"') else "delete"
-            status = 201 if step == "ok" else step[i]
-            outcome: dict[str, Any] = {"status": status}
-            if status >= 400:
-                outcome["error"] = {
-                    "type": "mapper_parsing_exception"
-                    if status == 400
-                    else "es_rejected_execution_exception",
-                    "reason": f"scripted {status}",
-                }
-            items.append({action: outcome})
-        return Response({"items": items, "errors": step != "ok"})

@@ -1,8 +1,17 @@
-import pytest
-from elasticsearch import ConnectionError as EsConnectionError
+"""The bulk sink through its production transport (``HttpBulkTransport``) against a real
+HTTP server that answers from a script: batching, retries on 429/5xx and dropped
+connections, per-item failures, auth."""
 
-from connectors.es.sink import BulkSink, SinkError
-from tests.connectors.fakes import ScriptedBulkClient
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from connectors.es.bulk_transport import BulkTransport, HttpBulkTransport
+from connectors.es.client import EsSettings
+from connectors.es.sink import BulkSink, SinkError, SinkStats
+from tests.connectors.bulk_server import ScriptedBulkServer
 
 
 async def fill(sink: BulkSink, n: int) -> None:
@@ -10,61 +19,61 @@ async def fill(sink: BulkSink, n: int) -> None:
         await sink.add_index(str(i), b'{"n":%d}' % i)
 
 
-def run(coro):
-    import asyncio
+def through_server(
+    script: list[Any],
+    n: int,
+    settings: Callable[[str], EsSettings] = EsSettings,
+    **sink_options: Any,
+) -> tuple[ScriptedBulkServer, SinkStats]:
+    async def go() -> tuple[ScriptedBulkServer, SinkStats]:
+        async with ScriptedBulkServer(script) as server:
+            transport: BulkTransport = HttpBulkTransport(settings(server.url))
+            try:
+                sink = BulkSink(transport, "idx", backoff=0, **sink_options)
+                await fill(sink, n)
+                return server, await sink.close()
+            finally:
+                await transport.close()
 
-    return asyncio.run(coro)
+    return asyncio.run(go())
 
 
 def test_batches_by_count_and_every_item_is_counted():
-    async def go():
-        client = ScriptedBulkClient([])
-        sink = BulkSink(client, "idx", max_docs=10, concurrency=2, backoff=0)  # type: ignore[arg-type]
-        await fill(sink, 25)
-        stats = await sink.close()
-        return client, stats
-
-    client, stats = run(go())
-    assert len(client.calls) == 3
-    assert stats.indexed == 25
-    assert stats.failed == 0
+    server, stats = through_server([], 25, max_docs=10, concurrency=2)
+    assert len(server.calls) == 3
+    assert (stats.indexed, stats.failed, stats.batches) == (25, 0, 3)
+    assert all(path.startswith("/_bulk?filter_path=") for path in server.paths)
 
 
 def test_batches_by_bytes():
-    async def go():
-        client = ScriptedBulkClient([])
-        sink = BulkSink(client, "idx", max_docs=1000, max_bytes=200, backoff=0)  # type: ignore[arg-type]
-        await fill(sink, 10)
-        await sink.close()
-        return client
-
-    client = run(go())
-    assert len(client.calls) > 1
-    assert all(len(body) <= 200 + 60 for body in client.calls)
+    server, _stats = through_server([], 10, max_docs=1000, max_bytes=200)
+    assert len(server.calls) > 1
+    assert all(len(body) <= 200 + 60 for body in server.calls)
 
 
-def test_connection_errors_and_429_are_retried_with_backoff():
-    async def go():
-        client = ScriptedBulkClient([EsConnectionError("refused"), [429, 201, 429], "ok"])
-        sink = BulkSink(client, "idx", max_docs=3, concurrency=1, backoff=0)  # type: ignore[arg-type]
-        await fill(sink, 3)
-        return client, await sink.close()
-
-    client, stats = run(go())
+def test_whole_request_429_and_503_are_retried():
+    server, stats = through_server([429, 503, "ok"], 3, max_docs=3, concurrency=1)
     assert stats.indexed == 3
     assert stats.retries == 2
-    # The retry after per-item 429s resends only the two rejected items.
-    assert client.calls[-1].count(b'{"index"') == 2
+    assert len(server.calls) == 3
+    assert server.calls[0] == server.calls[-1], "a retry re-sends the same ids and bodies"
+
+
+def test_dropped_connections_and_item_429s_are_retried_resending_only_the_rejected():
+    server, stats = through_server(["drop", [429, 201, 429], "ok"], 3, max_docs=3, concurrency=1)
+    assert stats.indexed == 3
+    assert stats.retries == 2
+    assert server.calls[-1].count(b'{"index"') == 2
+    assert b'"_id":"1"' not in server.calls[-1]
+
+
+def test_a_non_retryable_status_fails_the_batch_at_once():
+    with pytest.raises(SinkError, match="rejected: HTTP 400"):
+        through_server([400], 2, max_docs=2)
 
 
 def test_rejected_items_are_reported_with_id_and_reason_not_dropped():
-    async def go():
-        client = ScriptedBulkClient([[201, 400, 201]])
-        sink = BulkSink(client, "idx", max_docs=3, backoff=0)  # type: ignore[arg-type]
-        await fill(sink, 3)
-        return await sink.close()
-
-    stats = run(go())
+    _server, stats = through_server([[201, 400, 201]], 3, max_docs=3)
     assert (stats.indexed, stats.failed) == (2, 1)
     failure = stats.failures[0]
     assert (failure.doc_id, failure.status, failure.error_type) == (
@@ -77,23 +86,40 @@ def test_rejected_items_are_reported_with_id_and_reason_not_dropped():
 
 
 def test_a_batch_that_never_gets_through_fails_the_sink():
-    async def go():
-        client = ScriptedBulkClient([EsConnectionError("down")] * 10)
-        sink = BulkSink(client, "idx", max_docs=2, max_retries=2, backoff=0)  # type: ignore[arg-type]
-        await fill(sink, 2)
-        await sink.close()
-
     with pytest.raises(SinkError, match="failed after 3 attempts"):
-        run(go())
+        through_server(["drop"] * 10, 2, max_docs=2, max_retries=2)
 
 
 def test_persistent_429_items_end_as_failures():
-    async def go():
-        client = ScriptedBulkClient([[429]] * 10)
-        sink = BulkSink(client, "idx", max_docs=1, max_retries=2, backoff=0)  # type: ignore[arg-type]
-        await fill(sink, 1)
-        return await sink.close()
-
-    stats = run(go())
+    _server, stats = through_server([[429]] * 10, 1, max_docs=1, max_retries=2)
     assert stats.failed == 1
     assert stats.failures[0].status == 429
+
+
+def test_basic_auth_and_compatibility_headers_are_sent():
+    server, _stats = through_server(
+        [], 1, settings=lambda url: EsSettings(url, username="elastic", password="s3cret")
+    )
+    headers = server.headers[0]
+    assert headers["Authorization"] == "Basic ZWxhc3RpYzpzM2NyZXQ="
+    assert "compatible-with=8" in headers["Content-Type"]
+
+
+def test_the_sink_leaves_the_transport_to_its_owner():
+    closed: list[bool] = []
+
+    class Counting:
+        async def send(self, body: bytes) -> list[dict[str, Any]]:
+            return [{"index": {"status": 201}}] * body.count(b'{"index"')
+
+        async def close(self) -> None:
+            closed.append(True)
+
+    async def go(run: Callable[[BulkSink], Awaitable[Any]]) -> None:
+        sink = BulkSink(Counting(), "idx", backoff=0)
+        await fill(sink, 3)
+        await run(sink)
+
+    asyncio.run(go(lambda sink: sink.close()))
+    asyncio.run(go(lambda sink: sink.abort()))
+    assert closed == [], "one transport serves several sinks (sync, then stale deletion)"
