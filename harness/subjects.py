@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from harness.connectors_cli import create_connector, sync_connector
 from harness.services.es_http import ElasticsearchEndpoint
 
 
@@ -132,29 +133,8 @@ class CliSubject:
     def __init__(self, endpoint: ElasticsearchEndpoint) -> None:
         self.endpoint = endpoint
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, CONNECTORS_ES_URL=self.endpoint.url)
-        auth = self.endpoint.basic_auth()
-        if auth:
-            env["CONNECTORS_ES_USERNAME"], env["CONNECTORS_ES_PASSWORD"] = auth
-        return subprocess.run(
-            ["connectors", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=3600,
-            check=False,
-        )
-
     def create(self, spec: ConnectorSpec) -> subprocess.CompletedProcess[str]:
-        """`connectors create` from a 0600 temp file (the spec holds the password)."""
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            os.chmod(handle.name, 0o600)
-            json.dump(spec.to_dict(), handle)
-        try:
-            return self._run("create", "--config", handle.name)
-        finally:
-            os.unlink(handle.name)
+        return create_connector(self.endpoint, spec.to_dict())
 
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
@@ -169,12 +149,7 @@ class CliSubject:
                 {},
                 time.perf_counter() - started,
             )
-        args = (
-            ["sync", spec.id]
-            + (["--incremental"] if mode == "incremental" else [])
-            + (["--allow-mass-delete"] if allow_mass_delete else [])
-        )
-        done = self._run(*args)
+        done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete)
         counts = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
         error = _redact(done.stderr.strip(), spec) or None
         return SyncOutcome(

@@ -43,7 +43,9 @@ def main() -> None:
         seconds, pg = timed(lambda: LocalPostgres.start(PostgresConfig()))
         results["postgresql cold start"].append(seconds)
         pg.stop()  # type: ignore[attr-defined]
-    options = HarnessOptions(backend="local", reuse=True, es_version=es_settings.version)
+    options = HarnessOptions.from_env(
+        backend="local", reuse=True, harness_elasticsearch_version=es_settings.version
+    )
     for name in ("elasticsearch", "postgresql"):
         start_reusable(name, options)
     for _ in range(args.runs):

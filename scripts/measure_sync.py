@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import tempfile
 import time
 
 import psycopg
-import yaml
 
+from harness.connectors_cli import create_connector, sync_connector
+from harness.services.es_http import ElasticsearchEndpoint, es_request
 from harness.services.options import HarnessOptions
 from harness.services.provider import start_reusable
 
@@ -31,21 +29,13 @@ FROM generate_series(1, %(rows)s) g;
 """
 
 
-def run_sync(env: dict[str, str], connector_id: str, *extra: str) -> tuple[dict, float, int]:
+def run_sync(es: ElasticsearchEndpoint, connector_id: str, mode: str) -> tuple[dict, float, int]:
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        ["connectors", "sync", connector_id, *extra],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _, status, _usage = os.wait4(proc.pid, 0)
+    done = sync_connector(es, connector_id, mode)
     elapsed = time.perf_counter() - started
-    out = proc.stdout.read() if proc.stdout else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"sync failed: {proc.stderr.read() if proc.stderr else ''}")
-    result = json.loads(out)
+    if done.returncode != 0:
+        raise SystemExit(f"sync failed: {done.stderr}")
+    result = json.loads(done.stdout)
     return result, elapsed, int(result["peak_rss_mb"])
 
 
@@ -53,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    options = HarnessOptions(backend="local", reuse=True)
+    options = HarnessOptions.from_env(backend="local", reuse=True)
     es = start_reusable("elasticsearch", options).endpoint
     pg = start_reusable("postgresql", options).endpoint
     schema = f"bench_{args.rows}"
@@ -76,16 +66,12 @@ def main() -> None:
             "schema": schema,
         },
     }
-    env = dict(os.environ, CONNECTORS_ES_URL=es.url)
-    subprocess.run(["curl", "-s", "-XDELETE", f"{es.url}/{index}"], capture_output=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
-        yaml.safe_dump(spec, handle)
-    subprocess.run(
-        ["connectors", "create", "--config", handle.name], env=env, check=True, capture_output=True
-    )
-    os.unlink(handle.name)
+    es_request(es, "DELETE", f"/{index}?ignore_unavailable=true")
+    created = create_connector(es, spec)
+    if created.returncode != 0:
+        raise SystemExit(f"connectors create failed: {created.stderr}")
     for label in ("full sync", "unchanged re-sync"):
-        result, elapsed, rss_mb = run_sync(env, index)
+        result, elapsed, rss_mb = run_sync(es, index, "full")
         print(
             f"{label:<18} rows={args.rows} indexed={result['indexed']} "
             f"unchanged={result['unchanged']} sync={result['seconds']:.2f}s "

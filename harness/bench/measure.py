@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
-import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import orjson
 
 from connectors import defaults as runtime_defaults
+from harness.connectors_cli import sync_connector
 from harness.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 
@@ -57,19 +56,14 @@ def cli_sync(
     mode: str = "full",
     extra_env: dict[str, str] | None = None,
 ) -> SyncSample:
-    env = dict(os.environ, CONNECTORS_ES_URL=es.url, **(extra_env or {}))
-    args = ["connectors", "sync", connector_id] + (
-        ["--incremental"] if mode == "incremental" else []
-    )
     started = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout, stderr = proc.communicate()
+    done = sync_connector(es, connector_id, mode, extra_env=extra_env)
     wall = time.perf_counter() - started
-    # communicate() reaped the child; its rusage is in RUSAGE_CHILDREN only as a running max,
-    # so the sync reports its own peak (see `connectors sync` output) as well.
-    if proc.returncode != 0:
-        raise RuntimeError(f"benchmark sync failed: {stderr.decode(errors='replace')[-500:]}")
-    out = json.loads(stdout)
+    # The sync reports its own peak RSS (VmHWM): a reaped child's rusage is only a running
+    # maximum over all children.
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark sync failed: {done.stderr[-500:]}")
+    out = json.loads(done.stdout)
     return SyncSample(
         docs=out["seen"],
         written=out["indexed"],

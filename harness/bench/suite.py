@@ -25,10 +25,11 @@ from harness.bench.measure import (
     cli_sync,
     index_stats,
 )
+from harness.connectors_cli import create_connector
 from harness.scenario import ConnectorScenario
 from harness.services import registry
 from harness.services.es_http import es_request
-from harness.subjects import CliSubject, ConnectorSpec
+from harness.subjects import ConnectorSpec
 
 
 class BenchContext:
@@ -110,7 +111,7 @@ class BenchmarkSuite:
         )
         try:
             fixture.load(size)
-            done = CliSubject(es_endpoint).create(ctx.spec)
+            done = create_connector(es_endpoint, ctx.spec.to_dict())
             assert done.returncode == 0, done.stderr
             yield ctx
         finally:

@@ -1,0 +1,66 @@
+"""The one place the harness runs the ``connectors`` command: the CLI subject, the
+benchmarks and the measurement scripts all go through it, so every one of them reaches
+Elasticsearch the same way (URL and credentials from the endpoint)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from harness.services.es_http import ElasticsearchEndpoint
+
+TIMEOUT_SECONDS = 3600
+
+
+def connectors_env(
+    es: ElasticsearchEndpoint, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = dict(os.environ, CONNECTORS_ES_URL=es.url, **(extra or {}))
+    auth = es.basic_auth()
+    if auth:
+        env["CONNECTORS_ES_USERNAME"], env["CONNECTORS_ES_PASSWORD"] = auth
+    return env
+
+
+def run_connectors(
+    es: ElasticsearchEndpoint, *args: str, extra_env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["connectors", *args],
+        capture_output=True,
+        text=True,
+        env=connectors_env(es, extra_env),
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def create_connector(
+    es: ElasticsearchEndpoint, spec: Mapping[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """``connectors create`` from a 0600 temp file (the spec holds the password)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        os.chmod(handle.name, 0o600)
+        json.dump(spec, handle)
+    try:
+        return run_connectors(es, "create", "--config", handle.name)
+    finally:
+        os.unlink(handle.name)
+
+
+def sync_connector(
+    es: ElasticsearchEndpoint,
+    connector_id: str,
+    mode: str = "full",
+    allow_mass_delete: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``connectors sync``; its stdout is one JSON object of counts when the sync ran."""
+    args = ["sync", connector_id]
+    args += ["--incremental"] if mode == "incremental" else []
+    args += ["--allow-mass-delete"] if allow_mass_delete else []
+    return run_connectors(es, *args, extra_env=extra_env)
