@@ -52,9 +52,10 @@ class ConfigField:
         problems = []
         if self.choices is not None and value not in self.choices:
             problems.append(f"{self.name}: {shown} is not one of {list(self.choices)}")
-        if self.min_value is not None and value < self.min_value:
+        number = value if isinstance(value, int | float) else None
+        if self.min_value is not None and number is not None and number < self.min_value:
             problems.append(f"{self.name}: {shown} is below the minimum {self.min_value}")
-        if self.max_value is not None and value > self.max_value:
+        if self.max_value is not None and number is not None and number > self.max_value:
             problems.append(f"{self.name}: {shown} is above the maximum {self.max_value}")
         if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
             problems.append(f"{self.name}: {shown} does not match {self.pattern}")
@@ -110,7 +111,7 @@ class ConfigSchema:
 
 @dataclass(frozen=True)
 class Config(Mapping[str, Any]):
-    values: dict[str, Any]
+    values: dict[str, Any]  # type: ignore[assignment]  # a field, shadowing Mapping.values
     sensitive: frozenset[str] = field(default_factory=frozenset)
 
     def __getitem__(self, key: str) -> Any:

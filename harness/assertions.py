@@ -93,7 +93,9 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _chunks(items: Iterable[tuple[str, dict]], size: int) -> Iterator[list[tuple[str, dict]]]:
+def _chunks(
+    items: Iterable[tuple[str, dict[str, Any]]], size: int
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -101,7 +103,7 @@ def _chunks(items: Iterable[tuple[str, dict]], size: int) -> Iterator[list[tuple
 
 def compare_index(
     reader: IndexReader,
-    expected_docs: Iterable[tuple[str, dict]],
+    expected_docs: Iterable[tuple[str, dict[str, Any]]],
     ignore_fields: Iterable[str] = (),
 ) -> Comparison:
     """Every expected document present and equal field by field; nothing else there."""
@@ -158,7 +160,7 @@ class _Regenerated:
     def __init__(self, factory: Any) -> None:
         self.factory = factory
 
-    def __iter__(self) -> Iterator[tuple[str, dict]]:
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
         return iter(self.factory())
 
 
@@ -171,11 +173,14 @@ def _fingerprint(doc: dict[str, Any], ignore: frozenset[str]) -> str:
 def assert_index_matches_source(
     endpoint: ElasticsearchEndpoint,
     index: str,
-    expected_docs: Iterable[tuple[str, dict]] | Callable[[], Iterable[tuple[str, dict]]],
+    expected_docs: Iterable[tuple[str, dict[str, Any]]]
+    | Callable[[], Iterable[tuple[str, dict[str, Any]]]],
     ignore_fields: Iterable[str] = (),
 ) -> Comparison:
     """``expected_docs``: (id, document) pairs, or a callable that regenerates them."""
-    comparison = compare_index(IndexReader(endpoint, index), expected_docs, ignore_fields)
+    comparison = compare_index(
+        IndexReader(endpoint, index), _reiterable(expected_docs), ignore_fields
+    )
     if not comparison.ok:
         raise OutcomeError(comparison.report(index))
     return comparison
@@ -196,7 +201,7 @@ def latest_job(endpoint: ElasticsearchEndpoint, connector_id: str) -> dict[str, 
     hits = found["hits"]["hits"]
     if not hits:
         raise OutcomeError(f"no sync job recorded for connector {connector_id!r}")
-    return hits[0]["_source"]
+    return dict(hits[0]["_source"])
 
 
 def assert_job_record(

@@ -9,7 +9,10 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.services.kind import ServiceKind
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class RunNamespace:
         """A schema/table/database name safe to use unquoted."""
         return (self.pg_prefix + re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_"))[:63]
 
-    def name_for(self, kind: Any, label: str) -> str:
+    def name_for(self, kind: ServiceKind, label: str) -> str:
         """A name in the run's namespace that the service kind accepts: its characters, its
         length limit (a cut name ends with a hash of the whole, so two cut names differ)."""
         sep = kind.name_separator

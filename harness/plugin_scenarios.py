@@ -106,7 +106,8 @@ class ScenarioReport:
             return
         for key, value in report.user_properties:
             if key == "scenario_syncs":
-                self.records.extend(SyncRecord(*row) for row in value)
+                rows: list[tuple[str, str, int, float]] = value  # type: ignore[assignment]
+                self.records.extend(SyncRecord(*row) for row in rows)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.records:

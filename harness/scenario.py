@@ -97,9 +97,13 @@ class ScenarioRun:
             self.es, self.index, self.fixture.expected_docs, self.scenario.ignore_fields
         )
 
-    def assert_job(self, status: str = "completed", **counts: int) -> None:
+    def assert_job(
+        self, status: str = "completed", job_type: str | None = None, **counts: int
+    ) -> None:
         if self.subject.records_jobs:
-            assert_job_record(self.es, self.connector_id, status=status, **counts)
+            assert_job_record(
+                self.es, self.connector_id, status=status, job_type=job_type, **counts
+            )
 
     def write_stats(self) -> tuple[int, int, int]:
         return IndexReader(self.es, self.index).write_stats()

@@ -3,6 +3,8 @@ remove it. Everything created lives in the run's namespace."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from harness.namespace import RunNamespace
@@ -26,7 +28,7 @@ def round_trip_row(endpoint: PostgresEndpoint, namespace: RunNamespace) -> tuple
     return row[0], row[1]
 
 
-def round_trip_document(endpoint: ElasticsearchEndpoint, namespace: RunNamespace) -> dict:
+def round_trip_document(endpoint: ElasticsearchEndpoint, namespace: RunNamespace) -> dict[str, Any]:
     index = namespace.es_name("smoke")
     es_request(endpoint, "PUT", f"/{index}", {"settings": {"number_of_replicas": 0}})
     try:
@@ -36,4 +38,4 @@ def round_trip_document(endpoint: ElasticsearchEndpoint, namespace: RunNamespace
         found = es_request(endpoint, "GET", f"/{index}/_doc/1")
     finally:
         es_request(endpoint, "DELETE", f"/{index}")
-    return found["_source"]
+    return dict(found["_source"])

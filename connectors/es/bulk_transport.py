@@ -57,7 +57,8 @@ class ClientBulkTransport:
             raise BulkRejected(exc.meta.status, str(exc)) from None
         except (ConnectionError, TransportError) as exc:
             raise BulkUnavailable(str(exc)) from None
-        return response.body["items"]
+        items: list[dict[str, Any]] = response.body["items"]
+        return items
 
     async def close(self) -> None:
         """The client belongs to the caller."""
@@ -85,7 +86,8 @@ class HttpBulkTransport:
                     raise BulkRejected(response.status, payload.decode(errors="replace"))
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise BulkUnavailable(f"{type(exc).__name__}: {exc}") from None
-        return orjson.loads(payload)["items"]
+        items: list[dict[str, Any]] = orjson.loads(payload)["items"]
+        return items
 
     async def close(self) -> None:
         await self.session.close()

@@ -27,7 +27,7 @@ async def scan_ids(client: AsyncElasticsearch, index: str) -> AsyncIterator[list
         size=PAGE,
         sort=["_doc"],
         source=False,
-        docvalue_fields=[HASH_FIELD],
+        docvalue_fields=[HASH_FIELD],  # type: ignore[list-item]  # stubs want mappings
         track_total_hits=True,
     )
     scroll_id = response.get("_scroll_id")
@@ -79,7 +79,8 @@ class IndexSnapshot:
         if not len(self.ids):
             return found
         self.seen[pos[found]] = True
-        return found & (self.contents[pos] == content_hashes)
+        unchanged: np.ndarray = found & (self.contents[pos] == content_hashes)
+        return unchanged
 
     def mark_seen(self, id_hashes: np.ndarray) -> None:
         pos, found = self._positions(id_hashes)
@@ -95,7 +96,8 @@ class IndexSnapshot:
         pos, found = self._positions(id_hashes)
         if not len(self.ids):
             return found
-        return found & ~self.seen[pos]
+        stale: np.ndarray = found & ~self.seen[pos]
+        return stale
 
     def nbytes(self) -> int:
         return int(self.ids.nbytes + self.contents.nbytes + self.seen.nbytes)

@@ -101,7 +101,8 @@ class ConnectorStore:
 
     async def get(self, connector_id: str) -> dict[str, Any]:
         try:
-            return (await self.client.get(index=CONNECTORS_INDEX, id=connector_id))["_source"]
+            hit = await self.client.get(index=CONNECTORS_INDEX, id=connector_id)
+            return dict(hit["_source"])
         except NotFoundError:
             raise LookupError(f"no connector with id {connector_id!r}") from None
 

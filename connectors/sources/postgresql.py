@@ -149,7 +149,7 @@ class PostgreSQLDataSource(BaseDataSource):
         self,
         conn: psycopg.AsyncConnection[Any],
         what: str,
-        query: sql.Composable,
+        query: sql.Composed | sql.SQL,
         params: tuple[Any, ...] = (),
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Rows from a server-side cursor; errors say what was being read, and where."""
@@ -169,7 +169,7 @@ class PostgreSQLDataSource(BaseDataSource):
         self,
         conn: psycopg.AsyncConnection[Any],
         plan: Plan,
-        query: sql.Composable,
+        query: sql.Composed,
         params: tuple[Any, ...] = (),
     ) -> AsyncIterator[tuple[SourceDocument, Any]]:
         """(document, cursor value) pairs. Documents arrive serialised by the server and
@@ -179,14 +179,14 @@ class PostgreSQLDataSource(BaseDataSource):
             doc_id = encode_id(plan.name, row[:width])
             yield SourceDocument(doc_id, version=row[width], body=row[width + 2]), row[width + 1]
 
-    async def get_docs(self) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
+    async def get_docs(self) -> AsyncIterator[SourceDocument]:
         conn = await self._snapshot_connection()
         async with conn, conn.transaction():
             for plan in await self._plans(conn):
                 async for doc, _cursor in self._docs(conn, plan, plan.documents()):
                     yield doc
 
-    async def get_versions(self) -> AsyncIterator[tuple[str, str]]:  # type: ignore[override]
+    async def get_versions(self) -> AsyncIterator[tuple[str, str]]:
         conn = await self._snapshot_connection()
         async with conn, conn.transaction():
             for plan in await self._plans(conn):
@@ -194,7 +194,7 @@ class PostgreSQLDataSource(BaseDataSource):
                 async for row in self._rows(conn, repr(plan.name), plan.select_versions()):
                     yield encode_id(plan.name, row[:width]), row[width]
 
-    async def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
+    async def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[SourceDocument]:
         conn = await self._connect()
         async with conn:
             plans = {plan.name: plan for plan in await self._plans(conn)}
@@ -211,7 +211,7 @@ class PostgreSQLDataSource(BaseDataSource):
                 ):
                     yield doc
 
-    async def get_docs_incrementally(self, cursor: Any) -> AsyncIterator[Operation]:  # type: ignore[override]
+    async def get_docs_incrementally(self, cursor: Any) -> AsyncIterator[Operation]:
         """Rows with cursor_column >= the last value seen, minus the rows already sent at
         exactly that value (kept in the cursor), so nothing is missed or sent twice."""
         if not self.config["cursor_column"]:

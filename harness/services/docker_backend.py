@@ -42,7 +42,7 @@ def to_testcontainer(spec: ContainerSpec) -> Any:
         container.with_env(key, value)
     # testcontainers' with_bind_ports takes no address, so set the binding docker-py gets:
     # (address, None) publishes on loopback with a port the engine picks.
-    container.ports[str(spec.port)] = (LOOPBACK, None)
+    container.ports[str(spec.port)] = (LOOPBACK, None)  # type: ignore[assignment]
     if spec.command:
         container.with_command(spec.command)
     return container

@@ -79,4 +79,4 @@ def server_version(endpoint: ElasticsearchEndpoint | str, timeout: float = 10.0)
     nodes = es_request(
         endpoint, "GET", "/_nodes/_local?filter_path=nodes.*.version", timeout=timeout
     )
-    return next(iter(nodes["nodes"].values()))["version"]
+    return str(next(iter(nodes["nodes"].values()))["version"])

@@ -189,7 +189,7 @@ def _initdb(bindir: Path, directory: Path, user: ServiceUser, password: Secret) 
             text=True,
             cwd=directory,
             check=False,
-            **user.popen_kwargs(),  # type: ignore[arg-type]
+            **user.popen_kwargs(),
         )
     finally:
         pwfile.unlink(missing_ok=True)
@@ -217,7 +217,7 @@ def parse_dsn(dsn: Secret) -> PostgresEndpoint:
         ) from None
     return PostgresEndpoint(
         host=str(parts.get("host", "127.0.0.1")),
-        port=int(parts.get("port", 5432)),
+        port=int(parts.get("port") or 5432),
         user=str(parts.get("user", "postgres")),
         password=Secret(str(parts.get("password", ""))),
         dbname=str(parts.get("dbname", "postgres")),

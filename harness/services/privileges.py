@@ -10,9 +10,18 @@ import os
 import pwd
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from harness import defaults
 from harness.services.base import ServiceError
+
+
+class DropPrivileges(TypedDict, total=False):
+    """``subprocess`` arguments that run a child as another user."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,7 @@ class ServiceUser:
     uid: int
     gid: int
 
-    def popen_kwargs(self) -> dict[str, object]:
+    def popen_kwargs(self) -> DropPrivileges:
         """Arguments for ``subprocess.Popen`` that drop to this user (no-op if it is us)."""
         if os.geteuid() == self.uid:
             return {}

@@ -55,7 +55,7 @@ class ServiceProcess:
                 env=dict(env),
                 cwd=cwd,
                 start_new_session=True,
-                **user.popen_kwargs(),  # type: ignore[arg-type]
+                **user.popen_kwargs(),
             )
         self.pgid = self._popen.pid
         if watched:
@@ -63,10 +63,12 @@ class ServiceProcess:
 
     @property
     def pid(self) -> int:
-        return self._popen.pid
+        pid: int = self._popen.pid
+        return pid
 
     def exit_code(self) -> int | None:
-        return self._popen.poll()
+        code: int | None = self._popen.poll()
+        return code
 
     def alive(self) -> bool:
         return self._popen.poll() is None

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 
 GRACE_SECONDS = 10.0
 
@@ -94,7 +95,7 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def serve(stream) -> None:  # pragma: no cover - runs in the reaper child
+def serve(stream: Iterable[str]) -> None:  # pragma: no cover - runs in the reaper child
     groups: set[int] = set()
     dirs: set[str] = set()
     for line in stream:
