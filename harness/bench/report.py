@@ -7,6 +7,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.atomic import write_atomic
 from harness.bench.results import RunResults
 
 CHARTS = (
@@ -96,5 +97,5 @@ documents into the same Elasticsearch in the same run.</p>
 
 
 def write_report(runs: Sequence[RunResults], output: Path) -> Path:
-    output.write_text(render(runs))
+    write_atomic(output, render(runs))
     return output
