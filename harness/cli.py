@@ -141,10 +141,7 @@ def _add_kind_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default=None)
     for kind in registry.all_kinds():
         for spec in kind.config_class.specs():
-            if spec.flag:
-                parser.add_argument(
-                    spec.flag, dest=dest(kind.name, spec), default=None, help=spec.help
-                )
+            spec.add_to(parser.add_argument, dest(kind.name, spec))
 
 
 def cmd_bench_compare(args: argparse.Namespace) -> int:

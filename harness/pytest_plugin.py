@@ -69,10 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         for spec in kind.config_class.specs():
             key = dest(kind.name, spec)
             parser.addini(key, f"{kind.name}: {spec.help} (env {spec.env})", default=None)
-            if spec.flag:
-                group.addoption(
-                    spec.flag, dest=key, default=None, help=f"{spec.help} (env {spec.env})"
-                )
+            spec.add_to(group.addoption, key)
     group.addoption(
         "--subject",
         default="cli",

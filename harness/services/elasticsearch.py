@@ -42,7 +42,7 @@ class ElasticsearchConfig(ServiceConfig):
         flag="--es-trust-unverified",
         env="HARNESS_ES_TRUST_UNVERIFIED",
         help="accept a download that neither a pinned digest nor the registry can verify",
-        parse=lambda v: v.lower() in ("1", "true", "yes", "on"),
+        boolean=True,
     )
     url: str | None = option(
         flag="--es-url", env="HARNESS_ES_URL", help="external Elasticsearch URL", external=True

@@ -31,6 +31,21 @@ class OptionSpec:
     secret: bool = False
     external: bool = False  # when set, the service is attached to, not started
     parse: Callable[[str], Any] = str
+    boolean: bool = False  # a switch: the flag takes no value, the variable is 1/true/yes/on
+
+    def add_to(self, add_option: Callable[..., Any], dest: str) -> None:
+        """Declare the flag on an argparse parser or a pytest option group."""
+        if self.flag is None:
+            return
+        help_text = f"{self.help} (env {self.env})"
+        if self.boolean:
+            add_option(self.flag, dest=dest, action="store_true", default=None, help=help_text)
+        else:
+            add_option(self.flag, dest=dest, default=None, metavar="VALUE", help=help_text)
+
+
+def truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def option(
@@ -42,10 +57,13 @@ def option(
     secret: bool = False,
     external: bool = False,
     parse: Callable[[str], Any] = str,
+    boolean: bool = False,
 ) -> Any:
     """A config field that is also a user-facing option."""
-    meta = {"flag": flag, "env": env, "help": help, "secret": secret, "external": external}
-    return dataclasses.field(default=default, metadata=meta | {"parse": parse})
+    meta: dict[str, Any] = {"flag": flag, "env": env, "help": help, "secret": secret}
+    meta["external"] = external
+    meta |= {"parse": truthy if boolean else parse, "boolean": boolean}
+    return dataclasses.field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,7 @@ class ServiceConfig:
                 f.metadata["secret"],
                 f.metadata["external"],
                 f.metadata["parse"],
+                f.metadata["boolean"],
             )
             for f in dataclasses.fields(cls)
             if "env" in f.metadata

@@ -82,3 +82,15 @@ def test_a_badly_typed_value_names_its_variable(monkeypatch):
     monkeypatch.setenv("HARNESS_PG_PORT", "not-a-port")
     with pytest.raises(ServiceError, match="HARNESS_PG_PORT: cannot use 'not-a-port'"):
         HarnessOptions.from_env()
+
+
+def test_a_switch_takes_no_value_and_reads_truthy_variables(monkeypatch):
+    from harness.cli import build_parser
+
+    args = build_parser().parse_args(["fetch", "--es-trust-unverified"])
+    flags = vars(args)
+    assert HarnessOptions.resolve(flags.get).config("elasticsearch").trust_unverified is True
+    monkeypatch.setenv("HARNESS_ES_TRUST_UNVERIFIED", "yes")
+    assert HarnessOptions.from_env().config("elasticsearch").trust_unverified is True
+    monkeypatch.setenv("HARNESS_ES_TRUST_UNVERIFIED", "0")
+    assert HarnessOptions.from_env().config("elasticsearch").trust_unverified is False
