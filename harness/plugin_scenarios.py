@@ -29,6 +29,7 @@ def generate_ids(metafunc: pytest.Metafunc) -> None:
 def mark_scenarios(items: list[pytest.Item]) -> None:
     """Scenario markers, and a skip, decided at collection, for every scenario that needs
     a capability its connector does not declare (``@requires``)."""
+    registered: set[str] = set()
     for item in items:
         scenario = scenario_of(getattr(item, "cls", None))
         if scenario is None:
@@ -37,6 +38,11 @@ def mark_scenarios(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.services)
         for mark in item.iter_markers("requires"):
             for capability in mark.args:
+                if capability not in registered:
+                    item.config.addinivalue_line(
+                        "markers", f"{capability}: scenarios needing the {capability} capability"
+                    )
+                    registered.add(capability)
                 item.add_marker(capability)  # `-m incremental` selects by capability
                 if capability not in scenario.capabilities:
                     item.add_marker(

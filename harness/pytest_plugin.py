@@ -91,7 +91,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "services: needs real services (Elasticsearch, a source)")
     config.addinivalue_line("markers", "scenario: a standard-suite scenario of a connector")
-    config.addinivalue_line("markers", "incremental: needs a source with incremental sync")
     config.addinivalue_line(
         "markers", "requires(*capabilities): a scenario that only connectors declaring them run"
     )

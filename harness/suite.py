@@ -149,6 +149,34 @@ class StandardSuite:
         run.assert_nothing_written_since(before)
         run.assert_job(status="error")
 
+    @requires("table_privileges")
+    def test_an_unreadable_table_fails_the_sync_and_deletes_nothing(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        run.fixture.load(corpus_size)
+        run.fixture.load_edge_cases()
+        run.sync()
+        before = run.write_stats()
+        table = run.fixture.revoke_read()
+        outcome = run.sync(expect_ok=False)
+        deleted = run.write_stats()[1] - before[1]
+        problems = []
+        if deleted:
+            problems.append(
+                f"{deleted} documents were deleted because {table} could not be read: a "
+                "table without read access is not a table without rows"
+            )
+        if outcome.ok:
+            problems.append(f"a sync that could not read {table} reported success")
+        elif not (outcome.error and table in outcome.error and "SELECT" in outcome.error):
+            problems.append(
+                f"the error does not name the table {table} and the SELECT privilege: "
+                f"{outcome.error!r}"
+            )
+        assert not problems, "; ".join(problems)
+        run.assert_job(status="error")
+        run.assert_index_matches()
+
     def test_a_failed_read_deletes_nothing(self, run: ScenarioRun, corpus_size: str) -> None:
         run.fixture.load(corpus_size)
         run.sync()

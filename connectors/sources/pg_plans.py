@@ -130,18 +130,21 @@ async def discover_plans(conn: psycopg.AsyncConnection[Any], config: Any, where:
         plans = [_query_plan(spec, config["cursor_column"]) for spec in config["queries"]]
         return [await _with_columns(conn, plan, where) for plan in plans]
     schema = config["schema"]
-    rows = await (
-        await conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "AND table_type = 'BASE TABLE' ORDER BY table_name",
-            (schema,),
-        )
-    ).fetchall()
-    existing = [r[0] for r in rows]
-    wanted = existing if config["tables"] in (["*"], "*") else list(config["tables"])
+    existing = await list_tables(conn, schema)
+    wanted = sorted(existing) if config["tables"] in (["*"], "*") else list(config["tables"])
     missing = sorted(set(wanted) - set(existing))
     if missing:
         raise SourceError(f"tables not found in schema {schema!r} of {where}: {missing}")
+    unreadable = [t for t in wanted if not existing[t]]
+    if unreadable:
+        # A table we may not read is not a table without rows: treating it as gone would
+        # delete its documents. Fail the whole sync instead, before anything is written.
+        names = ", ".join(f"{schema}.{t}" for t in unreadable)
+        raise SourceError(
+            f"permission denied: the connector's user lacks the SELECT privilege on {names} "
+            f"in {where}; grant it (GRANT SELECT ON ... TO the connector's user) or list "
+            "only readable tables in `tables`. Nothing was synced or deleted"
+        )
     keys = await _primary_keys(conn, schema)
     plans = []
     for table in wanted:
@@ -177,6 +180,20 @@ async def _with_columns(conn: psycopg.AsyncConnection[Any], plan: Plan, where: s
         raise SourceError(f"{plan.name!r}: key columns {missing} are not among its columns {names}")
     cursor = plan.cursor_column if plan.cursor_column in names else None
     return replace(plan, columns=columns, cursor_column=cursor)
+
+
+async def list_tables(conn: psycopg.AsyncConnection[Any], schema: str) -> dict[str, bool]:
+    """Every table of the schema, whether this user may read it or not (information_schema
+    would hide the ones without privileges), mapped to whether it may."""
+    rows = await (
+        await conn.execute(
+            """SELECT c.relname::text, has_table_privilege(c.oid, 'SELECT')
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %s AND c.relkind IN ('r', 'p')""",
+            (schema,),
+        )
+    ).fetchall()
+    return {r[0]: bool(r[1]) for r in rows}
 
 
 def _query_plan(spec: Any, cursor_column: str | None) -> Plan:

@@ -10,7 +10,7 @@ POSTGRESQL = ConnectorScenario(
     connector="postgresql",
     service="postgresql",
     fixture=PostgresFixture,
-    capabilities=frozenset({"incremental"}),
+    capabilities=frozenset({"incremental", "table_privileges"}),
 )
 
 

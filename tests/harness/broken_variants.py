@@ -76,6 +76,17 @@ def _delete_after_failed_read() -> None:
     PostgreSQLDataSource._rows = rows  # type: ignore[method-assign]
 
 
+def _unreadable_table_taken_for_dropped() -> None:
+    """The old listing: information_schema hides tables without privileges, so an
+    unreadable table looked like a dropped one and its documents were deleted."""
+    original = pg_plans.list_tables
+
+    async def readable_only(conn, schema):  # type: ignore[no-untyped-def]
+        return {name: True for name, ok in (await original(conn, schema)).items() if ok}
+
+    pg_plans.list_tables = readable_only  # type: ignore[assignment]
+
+
 VARIANTS = {
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
@@ -83,6 +94,7 @@ VARIANTS = {
     "wrong-type-conversion": _wrong_type_conversion,
     "cursor-not-persisted": _cursor_not_persisted,
     "delete-after-failed-read": _delete_after_failed_read,
+    "unreadable-table-deleted": _unreadable_table_taken_for_dropped,
 }
 
 

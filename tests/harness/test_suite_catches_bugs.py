@@ -25,6 +25,10 @@ CASES = {
         "indexed_document_count is",
     ),
     "delete-after-failed-read": ("test_a_failed_read_deletes_nothing", "a failed read deleted"),
+    "unreadable-table-deleted": (
+        "test_an_unreadable_table_fails_the_sync_and_deletes_nothing",
+        "documents were deleted because",
+    ),
 }
 
 
