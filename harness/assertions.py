@@ -5,6 +5,7 @@ of the first mismatches."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,29 +46,62 @@ class Comparison:
         if self.missing:
             lines.append(
                 f"{len(self.missing)} missing (in the source, not in the index), e.g. "
-                + ", ".join(self.missing[:SHOWN])
+                + ", ".join(map(show_id, self.missing[:SHOWN]))
             )
         if self.extra:
             lines.append(
                 f"{len(self.extra)} extra (in the index, not in the source: stale or "
-                "wrongly keyed), e.g. " + ", ".join(self.extra[:SHOWN])
+                "wrongly keyed), e.g. " + ", ".join(map(show_id, self.extra[:SHOWN]))
             )
         if self.duplicates:
             lines.append(
                 f"{len(self.duplicates)} duplicates (the same source document under "
-                "two ids), e.g. " + ", ".join(f"{a} = {b}" for a, b in self.duplicates[:SHOWN])
+                "two ids), e.g. "
+                + ", ".join(f"{show_id(a)} = {show_id(b)}" for a, b in self.duplicates[:SHOWN])
             )
         if self.mismatched:
             lines.append(f"{len(self.mismatched)} documents differ field by field; first ones:")
             for doc_id, diffs in self.mismatched[:SHOWN]:
-                lines.append(f"  {doc_id}:")
+                lines.append(f"  {show_id(doc_id)}:")
                 lines.extend(f"    {d}" for d in diffs[:8])
         return "\n".join(lines)
 
 
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+def _short(value: Any, escaped: bool = False) -> str:
+    text = json.dumps(value, ensure_ascii=escaped, default=str)
     return text if len(text) <= 120 else text[:100] + f"... ({len(text)} chars)"
+
+
+def _looks_like(a: str, b: str) -> bool:
+    """Whether two different renderings would look the same to a reader: equal once
+    Unicode-normalised and stripped of invisible format characters (ZWJ, ZWSP...)."""
+
+    def seen(text: str) -> str:
+        folded = unicodedata.normalize("NFKC", text)
+        return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+    return a != b and seen(a) == seen(b)
+
+
+def _pair(expected: Any, actual: Any) -> tuple[str, str]:
+    """Both values for a diff line; escaped (\\u0301) when they would look alike, so that
+    'expected "café", got "café"' never happens."""
+    shown = _short(expected), _short(actual)
+    if _looks_like(*shown):
+        return _short(expected, escaped=True), _short(actual, escaped=True)
+    return shown
+
+
+def show_id(doc_id: str) -> str:
+    """An id as printed in reports: quoted and escaped when it holds characters a reader
+    cannot see (combining marks, format characters, edge spaces)."""
+    invisible = any(
+        unicodedata.combining(c) or (unicodedata.category(c) in ("Cf", "Zs") and c != " ")
+        for c in doc_id
+    )
+    if invisible or doc_id != doc_id.strip() or not doc_id.isprintable():
+        return json.dumps(doc_id)
+    return doc_id
 
 
 def diff_fields(
@@ -82,7 +116,8 @@ def diff_fields(
         elif name not in expected:
             diffs.append(f"{name}: unexpected field (value {_short(actual[name])})")
         elif not _equal(expected[name], actual[name]):
-            diffs.append(f"{name}: expected {_short(expected[name])}, got {_short(actual[name])}")
+            want, got = _pair(expected[name], actual[name])
+            diffs.append(f"{name}: expected {want}, got {got}")
     return diffs
 
 

@@ -93,36 +93,41 @@ class Plan:
         return sql.SQL("t.{} >= %s").format(sql.Identifier(self.cursor_column))
 
 
-def _escape(value: Any) -> str:
+def _escape(value: Any, special: str = "|") -> str:
     text = str(value)
-    if "\\" in text or "|" in text:
-        return text.replace("\\", "\\\\").replace("|", "\\|")
+    if "\\" in text or special in text:
+        return text.replace("\\", "\\\\").replace(special, "\\" + special)
     return text
 
 
 def encode_id(plan_name: str, key_values: Sequence[Any]) -> str:
-    """``<table>:<key>``; composite keys joined by ``|`` (escaped inside values)."""
-    if len(key_values) == 1:
-        return f"{plan_name}:{_escape(key_values[0])}"
-    return f"{plan_name}:" + "|".join(_escape(v) for v in key_values)
+    """``<table>:<key>``; composite keys joined by ``|``. A backslash escapes ``|`` and
+    itself inside key values, and ``:`` and itself inside the table name, so any id
+    decodes to exactly one (table, key)."""
+    return f"{_escape(plan_name, ':')}:" + "|".join(_escape(v) for v in key_values)
 
 
 def decode_id(doc_id: str) -> tuple[str, list[str]]:
-    name, _, rest = doc_id.partition(":")
-    values, current, escaped = [], [], False
-    for char in rest:
+    """The inverse of ``encode_id``."""
+    parts: list[str] = []
+    current: list[str] = []
+    escaped = False
+    name: str | None = None
+    for char in doc_id:
         if escaped:
             current.append(char)
             escaped = False
         elif char == "\\":
             escaped = True
-        elif char == "|":
-            values.append("".join(current))
+        elif name is None and char == ":":
+            name, current = "".join(current), []
+        elif name is not None and char == "|":
+            parts.append("".join(current))
             current = []
         else:
             current.append(char)
-    values.append("".join(current))
-    return name, values
+    parts.append("".join(current))
+    return name if name is not None else "", parts
 
 
 async def discover_plans(conn: psycopg.AsyncConnection[Any], config: Any, where: str) -> list[Plan]:

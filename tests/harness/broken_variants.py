@@ -4,6 +4,7 @@ the standard suite fails on real bugs. Load with ``-p tests.harness.broken_varia
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from connectors import sync as sync_module
 from connectors.es.sink import BulkSink
 from connectors.source import SourceError
 from connectors.sources import pg_plans, pg_types
+from connectors.sources import postgresql as postgresql_module
 from connectors.sources.postgresql import PostgreSQLDataSource
 
 
@@ -87,6 +89,45 @@ def _unreadable_table_taken_for_dropped() -> None:
     pg_plans.list_tables = readable_only  # type: ignore[assignment]
 
 
+def _rewritten_docs(rewrite):  # type: ignore[no-untyped-def]
+    """Every document the connector reads passes through ``rewrite`` (doc -> doc)."""
+    original = PostgreSQLDataSource._docs
+
+    async def docs(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        async for doc, cursor in original(self, *args, **kwargs):
+            yield rewrite(doc), cursor
+
+    PostgreSQLDataSource._docs = docs  # type: ignore[method-assign]
+
+
+def _unescaped_composite_key() -> None:
+    pg_plans._escape = lambda value, special="|": str(value)  # type: ignore[assignment]
+
+
+def _case_folded_ids() -> None:
+    _rewritten_docs(lambda doc: doc._replace(id=doc.id.lower()))
+
+
+def _nfc_normalising() -> None:
+    def normalise(doc):  # type: ignore[no-untyped-def]
+        body = unicodedata.normalize("NFC", bytes(doc.body).decode()).encode()
+        return doc._replace(id=unicodedata.normalize("NFC", doc.id), body=body)
+
+    _rewritten_docs(normalise)
+
+
+def _id_split_at_first_colon() -> None:
+    """The old decoding: split at the first ':', so a table whose name holds one is not
+    found again, and a re-sync silently skips its changed rows."""
+
+    def decode(doc_id):  # type: ignore[no-untyped-def]
+        name, _, rest = doc_id.partition(":")
+        return name, original_decode("x:" + rest)[1]
+
+    original_decode = pg_plans.decode_id
+    postgresql_module.decode_id = decode  # type: ignore[assignment]
+
+
 VARIANTS = {
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
@@ -95,6 +136,10 @@ VARIANTS = {
     "cursor-not-persisted": _cursor_not_persisted,
     "delete-after-failed-read": _delete_after_failed_read,
     "unreadable-table-deleted": _unreadable_table_taken_for_dropped,
+    "unescaped-composite-key": _unescaped_composite_key,
+    "case-folded-ids": _case_folded_ids,
+    "nfc-normalising": _nfc_normalising,
+    "id-split-at-first-colon": _id_split_at_first_colon,
 }
 
 

@@ -59,3 +59,20 @@ def test_nothing_written_names_what_moved():
     assert_nothing_written((10, 0, 9), (10, 0, 9), "idx")
     with pytest.raises(OutcomeError, match="documents written: 10 -> 12; highest _seq_no: 9 -> 11"):
         assert_nothing_written((10, 0, 9), (12, 0, 11), "idx")
+
+
+def test_strings_that_look_alike_are_shown_escaped():
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    (line,) = diff_fields({"t": nfc}, {"t": nfd}, frozenset())
+    assert line == 't: expected "caf\\u00e9", got "cafe\\u0301"'
+    (line,) = diff_fields({"t": "a\u200db"}, {"t": "ab"}, frozenset())
+    assert "\\u200d" in line
+    (line,) = diff_fields({"t": "Zoë"}, {"t": "Zoe"}, frozenset())
+    assert line == 't: expected "Zoë", got "Zoe"', "visibly different text stays readable"
+
+
+def test_ids_with_invisible_characters_are_quoted_in_reports():
+    result = compare_index(FakeReader({}), [("texts:cafe\u0301", {}), ("texts:x ", {})])
+    report = result.report("idx")
+    assert '"texts:cafe\\u0301"' in report
+    assert '"texts:x "' in report
