@@ -11,15 +11,21 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from harness import defaults
 from harness.services.es_http import ElasticsearchEndpoint
 
 TIMEOUT_SECONDS = 3600
 
 
+def connector_timezone() -> str:
+    """The zone connector processes run in: not UTC, unless the user says so."""
+    return os.environ.get("HARNESS_CONNECTOR_TZ", defaults.CONNECTOR_TIMEZONE)
+
+
 def connectors_env(
     es: ElasticsearchEndpoint, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    env = dict(os.environ, CONNECTORS_ES_URL=es.url, **(extra or {}))
+    env = dict(os.environ, CONNECTORS_ES_URL=es.url, TZ=connector_timezone(), **(extra or {}))
     auth = es.basic_auth()
     if auth:
         env["CONNECTORS_ES_USERNAME"], env["CONNECTORS_ES_PASSWORD"] = auth

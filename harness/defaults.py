@@ -10,12 +10,17 @@ ES_FALLBACK_VERSION = "8.19.21"
 ES_HEAP = "768m"
 ES_STARTUP_TIMEOUT = 180.0
 PG_STARTUP_TIMEOUT = 60.0
+# Hostile by default: the source runs in one zone, the connector in another, neither UTC
+# and not whole hours apart, so a value converted through the wrong zone changes.
+SOURCE_TIMEZONE = "America/St_Johns"  # -03:30, -02:30 in summer (it has DST)
+CONNECTOR_TIMEZONE = "Asia/Kathmandu"  # +05:45, no DST (HARNESS_CONNECTOR_TZ overrides)
 # Throwaway data: durability buys nothing and costs a lot of time.
 PG_SERVER_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "200",
+    "timezone": SOURCE_TIMEZONE,  # the session default connectors get unless they set theirs
 }
 SERVICE_USER = "nobody"  # who services run as when the harness runs as root
 STOP_GRACE_SECONDS = 30.0

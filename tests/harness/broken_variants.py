@@ -4,6 +4,10 @@ the standard suite fails on real bugs. Load with ``-p tests.harness.broken_varia
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
+import re
 import unicodedata
 from typing import Any
 
@@ -16,6 +20,8 @@ from connectors.source import SourceError
 from connectors.sources import pg_plans, pg_types
 from connectors.sources import postgresql as postgresql_module
 from connectors.sources.postgresql import PostgreSQLDataSource
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def _no_stale_deletion(*_args: Any, **_kwargs: Any) -> None:
@@ -128,6 +134,30 @@ def _id_split_at_first_colon() -> None:
     postgresql_module.decode_id = decode  # type: ignore[assignment]
 
 
+def _timestamptz_in_server_zone() -> None:
+    """The session's zone is left to the server's default, so instants are rendered with
+    the server's offset instead of in UTC."""
+    postgresql_module.SESSION_SETTINGS = tuple(  # type: ignore[attr-defined]
+        s for s in pg_types.SESSION_SETTINGS if "TimeZone" not in s
+    )
+
+
+def _date_shifted_by_zone() -> None:
+    """Dates "normalised to UTC" in the connector's process: a date read as local midnight
+    and converted to UTC lands on the previous day east of Greenwich."""
+
+    def shift(doc):  # type: ignore[no-untyped-def]
+        fields = json.loads(bytes(doc.body))
+        for name, value in fields.items():
+            if isinstance(value, str) and DATE.fullmatch(value):
+                midnight = dt.datetime.fromisoformat(value)
+                with contextlib.suppress(OverflowError, ValueError):  # year 1 stays as it is
+                    fields[name] = midnight.astimezone(dt.UTC).date().isoformat()
+        return doc._replace(body=json.dumps(fields).encode())
+
+    _rewritten_docs(shift)
+
+
 VARIANTS = {
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
@@ -140,6 +170,8 @@ VARIANTS = {
     "case-folded-ids": _case_folded_ids,
     "nfc-normalising": _nfc_normalising,
     "id-split-at-first-colon": _id_split_at_first_colon,
+    "timestamptz-in-server-zone": _timestamptz_in_server_zone,
+    "date-shifted-by-zone": _date_shifted_by_zone,
 }
 
 
