@@ -3,7 +3,8 @@ subject, the index and the connector id, with the outcome checks bound to them."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,6 +13,7 @@ from harness.assertions import (
     assert_job_record,
     assert_nothing_written,
 )
+from harness.byte_counter import ByteCounter
 from harness.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 from harness.subjects import ConnectorSpec, SyncOutcome, SyncSubject
@@ -34,6 +36,18 @@ class SourceFixture(Protocol):
         ...
 
     def mutate(self, update: float = 0.0, delete: float = 0.0, insert: float = 0.0) -> Any: ...
+    def mutate_quietly(self, update: float) -> Any:
+        """Change one column of a fraction of rows, leaving the cursor column alone."""
+        ...
+
+    def change_and_revert(self, update: float) -> int:
+        """Change a fraction of rows and put them back (A -> B -> A); returns how many."""
+        ...
+
+    def restyle_numeric(self) -> int:
+        """Rewrite an edge-case value the same once normalised (1.0 -> 1.00); returns rows."""
+        ...
+
     def poison(self) -> None: ...
     def revoke_read(self) -> str:
         """Capability ``table_privileges``: revoke the connector's read access to one small
@@ -44,6 +58,14 @@ class SourceFixture(Protocol):
     def expected_count(self) -> int: ...
     def configuration(self) -> dict[str, Any]: ...
     def unreachable_configuration(self) -> dict[str, Any]: ...
+    def source_address(self) -> tuple[str, int]:
+        """Where the source listens (TCP), for a byte-counting proxy in front of it."""
+        ...
+
+    def configuration_through(self, address: tuple[str, int]) -> dict[str, Any]:
+        """``configuration()`` pointed at ``address`` (the proxy) instead."""
+        ...
+
     def unreachable_location(self, configuration: dict[str, Any]) -> str:
         """What an error about that configuration must show of where it connected."""
         ...
@@ -124,6 +146,13 @@ class ScenarioRun:
     def assert_nothing_written_since(self, before: tuple[int, int, int]) -> None:
         IndexReader(self.es, self.index).refresh()
         assert_nothing_written(before, self.write_stats(), self.index)
+
+    @contextmanager
+    def counting_source_bytes(self) -> Iterator[tuple[ByteCounter, dict[str, Any]]]:
+        """A byte-counting proxy in front of the source, and the configuration that goes
+        through it: how much a sync read, for any connector."""
+        with ByteCounter(*self.fixture.source_address()) as counter:
+            yield counter, self.fixture.configuration_through(counter.address)
 
     def set_cursor(self, cursor: Any) -> None:
         """Through the connector protocol's state, as a user editing the connector would."""

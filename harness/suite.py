@@ -17,6 +17,13 @@ import pytest
 from harness.index_reader import IndexReader
 from harness.scenario import ConnectorScenario, ScenarioRun
 
+# An unchanged re-sync of a connector with versions reads keys and versions, not documents:
+# about a tenth of the bytes for the items corpus. Half leaves a wide margin for a correct
+# connector and none for one that reads everything again.
+RESYNC_READ_BOUND = 0.5
+# An incremental sync after 1% of changes reads those rows plus a fixed overhead.
+INCREMENTAL_READ_BOUND = 0.2
+
 requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
@@ -72,6 +79,29 @@ class StandardSuite:
         run.assert_index_matches()
         run.assert_job(indexed_document_count=len(change.inserted), deleted_document_count=0)
 
+    def test_a_change_the_cursor_does_not_show_is_synced(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        """One column of a wide row changes, the cursor column does not: a full sync
+        compares content, so it must write exactly these rows."""
+        run.fixture.load(corpus_size)
+        run.sync()
+        change = run.fixture.mutate_quietly(self.scenario.change_fraction)
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(indexed_document_count=len(change.updated), deleted_document_count=0)
+
+    def test_a_change_and_its_revert_write_nothing(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        run.fixture.load(corpus_size)
+        run.sync()
+        assert run.fixture.change_and_revert(self.scenario.change_fraction) > 0
+        before = run.write_stats()
+        run.sync()
+        run.assert_nothing_written_since(before)
+        run.assert_job(indexed_document_count=0, deleted_document_count=0)
+
     def test_empty_source(self, run: ScenarioRun) -> None:
         run.fixture.load(0)
         run.sync()
@@ -85,6 +115,12 @@ class StandardSuite:
         before = run.write_stats()
         run.sync()
         run.assert_nothing_written_since(before)
+        # The same number written differently (1.0 -> 1.00) is a changed row: written once,
+        # exactly, as the source now prints it.
+        restyled = run.fixture.restyle_numeric()
+        run.sync()
+        run.assert_index_matches()
+        run.assert_job(indexed_document_count=restyled, deleted_document_count=0)
 
     def test_identity_cases(self, run: ScenarioRun) -> None:
         """Keys and table names that break naive ids (separators, escapes, case, ':' in a
@@ -97,6 +133,43 @@ class StandardSuite:
         run.sync()
         run.assert_index_matches()
         run.assert_job(indexed_document_count=changed, deleted_document_count=0)
+
+    # -- efficiency as behaviour: bytes read from the source, not timings -------------
+
+    @requires("versions")
+    def test_an_unchanged_resync_reads_far_less_than_a_full_sync(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        run.fixture.load(corpus_size)
+        with run.counting_source_bytes() as (counter, configuration):
+            run.sync(configuration=configuration)
+            full, _ = counter.reset()
+            run.sync(configuration=configuration)
+            again, _ = counter.reset()
+        assert again < full * RESYNC_READ_BOUND, (
+            f"an unchanged re-sync read {again:,} bytes from the source, the full sync "
+            f"{full:,} ({again / full:.0%}): it must read far less (ids and versions, not "
+            f"documents; bound {RESYNC_READ_BOUND:.0%})"
+        )
+        run.assert_index_matches()
+
+    @requires("incremental")
+    def test_an_incremental_sync_reads_only_past_the_cursor(
+        self, run: ScenarioRun, corpus_size: str
+    ) -> None:
+        run.fixture.load(corpus_size)
+        with run.counting_source_bytes() as (counter, configuration):
+            run.sync("incremental", configuration=configuration)
+            everything, _ = counter.reset()
+            run.fixture.mutate(update=0.01)
+            run.sync("incremental", configuration=configuration)
+            changes, _ = counter.reset()
+        assert changes < everything * INCREMENTAL_READ_BOUND, (
+            f"an incremental sync after 1% of changes read {changes:,} bytes from the "
+            f"source, the first one {everything:,} ({changes / everything:.0%}): it must "
+            f"read only rows past the cursor (bound {INCREMENTAL_READ_BOUND:.0%})"
+        )
+        run.assert_index_matches()
 
     # -- incremental ------------------------------------------------------------------
 

@@ -158,6 +158,34 @@ def _date_shifted_by_zone() -> None:
     _rewritten_docs(shift)
 
 
+def _version_is_the_cursor() -> None:
+    """The version token is the cursor column alone: a change that does not move the
+    cursor is never seen by a full sync."""
+    documents = pg_plans.Plan.documents
+
+    def versions(self):  # type: ignore[no-untyped-def]
+        column = self.cursor_column or self.id_columns[0]
+        return sql.SQL("SELECT {}, md5(t.{}::text) FROM {} AS t").format(
+            self._keys(), sql.Identifier(column), self.relation
+        )
+
+    def docs(self, where=None, by_cursor=False):  # type: ignore[no-untyped-def]
+        keys = sql.SQL(", ").join(
+            sql.SQL("d.{}").format(sql.Identifier(f"k{i}")) for i in range(len(self.id_columns))
+        )
+        return sql.SQL(
+            "SELECT {}, md5(d.cursor_value), d.cursor_value, d.convert_to FROM ({}) AS d"
+        ).format(keys, documents(self, where, by_cursor))
+
+    pg_plans.Plan.select_versions = versions  # type: ignore[method-assign]
+    pg_plans.Plan.documents = docs  # type: ignore[method-assign]
+
+
+def _resync_reads_everything() -> None:
+    """No versions: an unchanged re-sync reads every document again (and writes nothing)."""
+    PostgreSQLDataSource.supports_versions = False
+
+
 VARIANTS = {
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
@@ -172,6 +200,8 @@ VARIANTS = {
     "id-split-at-first-colon": _id_split_at_first_colon,
     "timestamptz-in-server-zone": _timestamptz_in_server_zone,
     "date-shifted-by-zone": _date_shifted_by_zone,
+    "version-is-the-cursor": _version_is_the_cursor,
+    "resync-reads-everything": _resync_reads_everything,
 }
 
 
