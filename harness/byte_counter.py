@@ -44,7 +44,8 @@ class ByteCounter:
     def close(self) -> None:
         self._closed = True
         with contextlib.suppress(OSError):
-            self._listener.close()
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (close does not)
+        self._listener.close()
         for sock in list(self._sockets):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
