@@ -75,26 +75,28 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
     finally:
         progress.close()
         await transport.close()
+    # One result line, whatever happened (the subject result protocol: status, counts of
+    # this sync, error); the one-line reason also goes to stderr.
+    line: dict[str, Any] = {
+        "job_id": outcome.job_id,
+        "status": outcome.status,
+        "job_type": job_type,
+        "error": outcome.error,
+    }
     result = outcome.result
     if result is not None:
-        print(
-            json.dumps(
-                {
-                    "job_id": outcome.job_id,
-                    "status": outcome.status,
-                    "job_type": result.job_type,
-                    "seen": result.seen,
-                    "indexed": result.indexed,
-                    "unchanged": result.unchanged,
-                    "deleted": result.deleted,
-                    "failed": result.failed,
-                    "seconds": round(result.seconds, 3),
-                    "docs_per_second": round(result.docs_per_second, 1),
-                    "bytes_sent": result.bytes_sent,
-                    "peak_rss_mb": peak_rss_mb(),
-                }
-            )
-        )
+        line |= {
+            "seen": result.seen,
+            "indexed": result.indexed,
+            "unchanged": result.unchanged,
+            "deleted": result.deleted,
+            "failed": result.failed,
+            "seconds": round(result.seconds, 3),
+            "docs_per_second": round(result.docs_per_second, 1),
+            "bytes_sent": result.bytes_sent,
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    print(json.dumps(line))
     if outcome.status != JobStatus.COMPLETED:
         raise CliError(f"sync job {outcome.job_id} {outcome.status}: {outcome.error}")
     return 0

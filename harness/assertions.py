@@ -250,6 +250,15 @@ def assert_job_record(
     """The latest sync job of the connector has this status, type and exact counts
     (e.g. ``indexed_document_count=10``, ``deleted_document_count=0``)."""
     job = latest_job(endpoint, connector_id)
+    check_job(job, f"sync job record of {connector_id!r}", status, job_type, **counts)
+    return job
+
+
+def check_job(
+    job: dict[str, Any], what: str, status: str, job_type: str | None = None, **counts: int
+) -> None:
+    """A job record (or a reported result in its shape) has this status, type and counts;
+    a count it does not have is a problem too, never a pass."""
     problems = []
     if job.get("status") != status:
         problems.append(
@@ -261,8 +270,7 @@ def assert_job_record(
         if job.get(name) != value:
             problems.append(f"{name} is {job.get(name)}, expected {value}")
     if problems:
-        raise OutcomeError(f"sync job record of {connector_id!r}: " + "; ".join(problems))
-    return job
+        raise OutcomeError(f"{what}: " + "; ".join(problems))
 
 
 def assert_nothing_written(

@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.connectors_cli import create_connector, sync_connector
+from harness.connectors_cli import connector_timezone, create_connector, sync_connector
+from harness.result_protocol import parse_result
 from harness.services.es_http import ElasticsearchEndpoint
 
 
@@ -47,6 +48,7 @@ class SyncOutcome:
     error: str | None
     counts: dict[str, Any]
     seconds: float
+    reported: bool = False  # the counts come from the subject result protocol
 
     @property
     def docs(self) -> int:
@@ -161,15 +163,7 @@ class CliSubject:
                 time.perf_counter() - started,
             )
         done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete)
-        counts = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
-        error = _redact(done.stderr.strip(), spec) or None
-        return SyncOutcome(
-            done.returncode == 0,
-            counts.get("status", "error"),
-            error,
-            counts,
-            time.perf_counter() - started,
-        )
+        return _outcome(done, spec, time.perf_counter() - started)
 
 
 class CommandSubject:
@@ -195,18 +189,36 @@ class CommandSubject:
                 mode=mode,
             )
             done = subprocess.run(
-                command, shell=True, capture_output=True, text=True, timeout=3600, check=False
+                command,
+                shell=True,
+                capture_output=True,
+                text=True,
+                timeout=3600,
+                check=False,
+                env=dict(os.environ, TZ=connector_timezone()),  # hostile here too
             )
         finally:
             os.unlink(handle.name)
-        error = _redact(done.stderr.strip(), spec) or None
-        return SyncOutcome(
-            done.returncode == 0,
-            "completed" if done.returncode == 0 else "error",
-            error,
-            {},
-            time.perf_counter() - started,
-        )
+        return _outcome(done, spec, time.perf_counter() - started)
+
+
+def _outcome(
+    done: subprocess.CompletedProcess[str], spec: ConnectorSpec, seconds: float
+) -> SyncOutcome:
+    """What a sync command said: its result line (harness/result_protocol.py) if it
+    printed one, else only its exit code and stderr."""
+    result = parse_result(done.stdout)
+    stderr = done.stderr.strip() or None
+    if result is None:
+        status = "completed" if done.returncode == 0 else "error"
+        return SyncOutcome(done.returncode == 0, status, _redact_opt(stderr, spec), {}, seconds)
+    error = result.get("error") or stderr
+    ok = done.returncode == 0 and result["status"] == "completed"
+    return SyncOutcome(ok, result["status"], _redact_opt(error, spec), result, seconds, True)
+
+
+def _redact_opt(text: str | None, spec: ConnectorSpec) -> str | None:
+    return _redact(text, spec) if text else None
 
 
 def make_subject(description: str, endpoint: ElasticsearchEndpoint) -> SyncSubject:
