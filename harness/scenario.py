@@ -155,6 +155,24 @@ class ScenarioRun:
                 record, f"the result {self.subject.name} reported", status, job_type, **counts
             )
 
+    def failing_sync(self) -> tuple[SyncOutcome, int]:
+        """A sync that is expected to fail: its outcome, and how many documents it deleted
+        (a failure must never cost the user documents)."""
+        before = self.write_stats()
+        outcome = self.sync(expect_ok=False)
+        return outcome, self.write_stats()[1] - before[1]
+
+    def assert_read(self, expected: int) -> None:
+        """The last sync read exactly ``expected`` documents from the source, as the
+        subject reports it (``seen``); subjects that report nothing are not judged."""
+        outcome = self.last_outcome
+        if outcome is not None and "seen" in outcome.counts:
+            seen = outcome.counts["seen"]
+            assert seen == expected, (
+                f"the sync reports {seen} documents read from the source, which holds "
+                f"{expected}: its counts (and docs/s) are wrong"
+            )
+
     def write_stats(self) -> tuple[int, int, int]:
         return IndexReader(self.es, self.index).write_stats()
 

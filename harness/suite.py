@@ -42,6 +42,7 @@ class StandardSuite:
         run.fixture.load(corpus_size)
         run.sync()
         run.assert_index_matches()
+        run.assert_read(run.fixture.expected_count())
         run.assert_job(
             indexed_document_count=run.fixture.expected_count(),
             deleted_document_count=0,
@@ -218,10 +219,8 @@ class StandardSuite:
         run.fixture.load("tiny")
         run.fixture.load_edge_cases()
         run.sync()
-        before = run.write_stats()
         table = run.fixture.revoke_read()
-        outcome = run.sync(expect_ok=False)
-        deleted = run.write_stats()[1] - before[1]
+        outcome, deleted = run.failing_sync()
         problems = []
         if deleted:
             problems.append(
@@ -245,9 +244,7 @@ class StandardSuite:
         expected_before = run.fixture.expected_count()
         run.fixture.mutate(delete=self.scenario.change_fraction)
         run.fixture.poison()
-        before = run.write_stats()
-        outcome = run.sync(expect_ok=False)
-        deleted = run.write_stats()[1] - before[1]
+        outcome, deleted = run.failing_sync()
         problems = []
         if deleted:
             problems.append(
