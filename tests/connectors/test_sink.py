@@ -96,6 +96,22 @@ def test_persistent_429_items_end_as_failures():
     assert stats.failures[0].status == 429
 
 
+def test_deleting_a_document_already_gone_counts_as_no_deletion():
+    async def go() -> SinkStats:
+        async with ScriptedBulkServer([[200, 404, 200]]) as server:
+            transport = HttpBulkTransport(EsSettings(server.url))
+            try:
+                sink = BulkSink(transport, "idx", max_docs=3, backoff=0)
+                for doc_id in ("a", "b", "c"):
+                    await sink.add_delete(doc_id)
+                return await sink.close()
+            finally:
+                await transport.close()
+
+    stats = asyncio.run(go())
+    assert (stats.deleted, stats.failed) == (2, 0)
+
+
 def test_basic_auth_and_compatibility_headers_are_sent():
     server, _stats = through_server(
         [], 1, settings=lambda url: EsSettings(url, username="elastic", password="s3cret")

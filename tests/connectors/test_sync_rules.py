@@ -83,6 +83,14 @@ def test_mass_deletion_is_refused_without_the_override(es_endpoint, index):
     assert result.deleted == 7
 
 
+def test_exactly_the_allowed_fraction_may_be_deleted(es_endpoint, index):
+    """The guard refuses *more than* half: half itself is an ordinary sync."""
+    sync(es_endpoint, lambda c: full_sync(ListSource(docs(10)), c, index))
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(docs(5)), c, index))
+    assert result.deleted == 5
+    assert len(ids_in(es_endpoint, index)) == 5
+
+
 def test_a_bad_document_is_reported_and_its_old_version_kept(es_endpoint, index):
     sync(es_endpoint, lambda c: full_sync(ListSource(docs(5)), c, index))
     rows = docs(5)
