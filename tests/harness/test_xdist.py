@@ -46,7 +46,8 @@ def test_two_workers_share_one_set_of_services(service_tmpdir):
             "--backend",
             "local",
             "-k",
-            "full_sync or updates or deletions or inserts",
+            "test_full_sync or test_second_full_sync or test_updates or test_deletions "
+            "or test_inserts",
         ],
         cwd=ROOT,
         env=env,
