@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from harness.connectors_cli import connector_timezone
 from harness.namespace import RunNamespace
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord
 from harness.services import registry
@@ -67,6 +70,16 @@ def corpus_seed(request: pytest.FixtureRequest) -> int:
     return int(request.config.getoption("seed"))
 
 
+def run_in_connector_timezone() -> None:
+    """In-process subjects run in this process: from the first scenario on, it runs in the
+    connectors' zone (not UTC), so a zone bug shows whatever the subject. Command subjects
+    get it through TZ. Sessions that run no scenario keep their zone."""
+    zone = connector_timezone()
+    if zone and os.environ.get("TZ") != zone:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+
 @pytest.fixture
 def scenario_run(
     request: pytest.FixtureRequest,
@@ -80,6 +93,7 @@ def scenario_run(
     scenario = scenario_of(request.cls)
     if scenario is None:
         raise pytest.UsageError("scenario_run needs a test class with a `scenario` declaration")
+    run_in_connector_timezone()
     endpoint = harness_services.endpoint(scenario.service)
     name = f"{scenario.connector}-{request.node.originalname.removeprefix('test_')}"
     source_name = run_namespace.name_for(registry.kind(scenario.service), name)

@@ -6,16 +6,13 @@ teardown, the service layer knows nothing about pytest.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
-import time
 from typing import Any
 
 import pytest
 
 from harness import defaults
-from harness.connectors_cli import connector_timezone
 from harness.plugin_scenarios import (
     ScenarioReport,
     corpus_seed,
@@ -107,19 +104,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(ScenarioReport(), "search-harness-scenario-report")
-    _run_in_connector_timezone()
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         clean_stale()
     _teardown_on_sigterm()
-
-
-def _run_in_connector_timezone() -> None:
-    """In-process subjects run in this process: give it the connectors' zone (not UTC), so
-    a zone bug shows whatever the subject. Command subjects get it through TZ."""
-    zone = connector_timezone()
-    if zone and os.environ.get("TZ") != zone:
-        os.environ["TZ"] = zone
-        time.tzset()
 
 
 def is_xdist_controller(config: pytest.Config) -> bool:
