@@ -167,7 +167,8 @@ def _fetch_and_unpack(version: str, target: Path, trust_unverified: bool) -> Non
         # Not pinned: the registry's checksum is the check (-C), unless the user trusts it.
         proc = _mvn_copy(artifact, download, strict=pin is None)
         verified_by = f"pinned sha256 {pin}" if pin else "the registry's checksum"
-        if proc.returncode != 0 and pin is None and "no checksums available" in proc.stdout:
+        said = proc.stdout + proc.stderr
+        if proc.returncode != 0 and pin is None and "no checksums available" in said:
             if not trust_unverified:
                 raise IntegrityError(
                     f"Elasticsearch {version}: the registry serves no checksum for {artifact} "
