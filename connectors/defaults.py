@@ -14,6 +14,7 @@ KEPT_FAILURES = 100  # item failures kept with their reasons (all are counted)
 
 # Sync engine.
 SOURCE_BATCH = 1000  # documents read between checkpoints and version comparisons
+SCAN_PAGE = 5000  # hits per scroll page when the index's ids and hashes are read
 MAX_DELETE_FRACTION = 0.5  # stale deletions beyond this need --allow-mass-delete
 
 # Elasticsearch client.

@@ -30,9 +30,7 @@ from connectors.documents import (
 from connectors.es.bulk_transport import BulkTransport, ClientBulkTransport
 from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
 from connectors.es.snapshot import IndexSnapshot, scan_ids
-from connectors.source import BaseDataSource
-
-BATCH = defaults.SOURCE_BATCH
+from connectors.source import BaseDataSource, Operation
 
 
 class SyncError(RuntimeError):
@@ -55,6 +53,9 @@ class SyncOptions:
     bulk_max_bytes: int = defaults.BULK_MAX_BYTES
     bulk_concurrency: int = defaults.BULK_CONCURRENCY
     index_settings: dict[str, Any] = field(default_factory=dict)
+    # Documents read between checkpoints and version comparisons; ids per scroll page.
+    source_batch: int = defaults.SOURCE_BATCH
+    scan_page: int = defaults.SCAN_PAGE
     # How _bulk bodies are sent; None: through the client. The caller owns and closes it.
     bulk_transport: BulkTransport | None = None
     # Awaited between batches; raise SyncCanceled to stop (honours job cancelation).
@@ -134,7 +135,7 @@ async def full_sync(
     started = time.perf_counter()
     result = SyncResult("full")
     await ensure_index(client, index, options.index_settings)
-    snapshot = await IndexSnapshot.load(client, index)
+    snapshot = await IndexSnapshot.load(client, index, options.scan_page)
     sink = _sink(client, index, options)
     batch: list[PreparedDoc] = []
     try:
@@ -151,7 +152,7 @@ async def full_sync(
                 batch.append(prepare(doc))
             except DocumentError as exc:
                 _record_bad_doc(result, snapshot, doc.id, exc)
-            if len(batch) >= BATCH:
+            if len(batch) >= options.source_batch:
                 await _send_changed(batch, snapshot, sink, result)
                 batch = []
                 if options.checkpoint:
@@ -201,7 +202,7 @@ async def _changed_docs(
 
     async for pair in source.get_versions():
         pending.append(pair)
-        if len(pending) >= BATCH:
+        if len(pending) >= options.source_batch:
             async for doc in changed(pending):
                 yield doc
             pending = []
@@ -211,14 +212,14 @@ async def _changed_docs(
 
 
 def _record_bad_doc(
-    result: SyncResult, snapshot: IndexSnapshot, raw_id: Any, exc: Exception
+    result: SyncResult, snapshot: IndexSnapshot | None, raw_id: Any, exc: Exception
 ) -> None:
     """A document that cannot be sent is reported, and its old version is kept (not stale)."""
     doc_id = "?" if raw_id is None else str(raw_id)
     result.failed += 1
     if len(result.failures) < defaults.KEPT_FAILURES:
         result.failures.append(ItemFailure(doc_id, "index", 0, "document_error", str(exc)))
-    if raw_id not in (None, ""):
+    if snapshot is not None and raw_id not in (None, ""):
         snapshot.mark_seen(np.array([hash64(doc_id.encode())], dtype=np.uint64))
 
 
@@ -259,7 +260,7 @@ async def _delete_stale(
         )
     sink = _sink(client, index, options)
     try:
-        async for hits in scan_ids(client, index):
+        async for hits in scan_ids(client, index, options.scan_page):
             ids = np.fromiter((hash64(h["_id"].encode()) for h in hits), np.uint64, len(hits))
             for hit, is_stale in zip(hits, snapshot.is_stale(ids).tolist(), strict=True):
                 if is_stale:
@@ -285,19 +286,10 @@ async def incremental_sync(
     try:
         async for op in source.get_docs_incrementally(cursor):
             result.seen += 1
-            if op.op == "delete":
-                await sink.add_delete(op.doc_id)
-                continue
-            try:
-                doc = prepare(op.doc or SourceDocument(op.doc_id))
-            except DocumentError as exc:
-                result.failed += 1
-                result.failures.append(
-                    ItemFailure(op.doc_id, "index", 0, "document_error", str(exc))
-                )
-                continue
-            await sink.add_index(doc.doc_id, doc.body)
-            if result.seen % BATCH == 0:
+            await _apply(op, sink, result)
+            # Every operation counts towards the batch: a run of deletions or bad documents
+            # still reaches the checkpoint, where cancelation is honoured.
+            if result.seen % options.source_batch == 0:
                 if options.checkpoint:
                     await options.checkpoint()
                 if options.progress:
@@ -318,3 +310,15 @@ async def incremental_sync(
         await client.indices.refresh(index=index)
     result.seconds = time.perf_counter() - started
     return result
+
+
+async def _apply(op: Operation, sink: BulkSink, result: SyncResult) -> None:
+    if op.op == "delete":
+        await sink.add_delete(op.doc_id)
+        return
+    try:
+        doc = prepare(op.doc or SourceDocument(op.doc_id))
+    except DocumentError as exc:
+        _record_bad_doc(result, None, op.doc_id, exc)
+        return
+    await sink.add_index(doc.doc_id, doc.body)

@@ -170,6 +170,12 @@ class BulkSink:
                     ) from None
                 await self._sleep(attempt)
                 continue
+            if len(items) != len(pending):
+                raise SinkError(
+                    f"bulk response from index {self.index!r} answers {len(items)} of "
+                    f"{len(pending)} actions; the unanswered ones may or may not be written, "
+                    "so the batch is failed (is a proxy truncating responses?)"
+                )
             self.stats.batches += 1
             self.stats.bytes_sent += len(body)
             pending = self._account(pending, items, final=attempt == self.max_retries)

@@ -14,17 +14,18 @@ from typing import Any
 import numpy as np
 from elasticsearch import AsyncElasticsearch
 
+from connectors import defaults
 from connectors.documents import HASH_FIELD, hash64
 
-PAGE = 5000
 
-
-async def scan_ids(client: AsyncElasticsearch, index: str) -> AsyncIterator[list[dict[str, Any]]]:
+async def scan_ids(
+    client: AsyncElasticsearch, index: str, page: int = defaults.SCAN_PAGE
+) -> AsyncIterator[list[dict[str, Any]]]:
     """Pages of hits (``_id`` and the stored hash only) over the whole index."""
     response = await client.search(
         index=index,
         scroll="5m",
-        size=PAGE,
+        size=page,
         sort=["_doc"],
         source=False,
         docvalue_fields=[HASH_FIELD],  # type: ignore[list-item]  # stubs want mappings
@@ -53,10 +54,12 @@ class IndexSnapshot:
         return cls(np.empty(0, np.uint64), np.empty(0, np.uint64))
 
     @classmethod
-    async def load(cls, client: AsyncElasticsearch, index: str) -> IndexSnapshot:
+    async def load(
+        cls, client: AsyncElasticsearch, index: str, page: int = defaults.SCAN_PAGE
+    ) -> IndexSnapshot:
         ids: list[np.ndarray] = []
         contents: list[np.ndarray] = []
-        async for hits in scan_ids(client, index):
+        async for hits in scan_ids(client, index, page):
             ids.append(np.fromiter((hash64(h["_id"].encode()) for h in hits), np.uint64, len(hits)))
             contents.append(np.fromiter((_stored_hash(h) for h in hits), np.uint64, len(hits)))
         if not ids:

@@ -2,8 +2,9 @@
 sink is tested through its production transport (aiohttp, headers, status handling).
 
 Each request takes the next step of the script: ``"ok"`` (every item 201), a list of
-per-item statuses, an HTTP status for the whole request (429 and 503 come with
-``Retry-After``), or ``"drop"`` (the connection is closed without an answer).
+per-item statuses (or outcome dicts sent as they are), an HTTP status for the whole request
+(429 and 503 come with ``Retry-After``), ``"drop"`` (the connection is closed without an
+answer), or ``"short"`` (every item 201, but the last one missing from the answer).
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ class ScriptedBulkServer:
         ]
         for i, line in enumerate(actions):
             action = "index" if line.startswith(b'{"index"') else "delete"
-            status = 201 if step == "ok" else step[i]
+            spec = 201 if step in ("ok", "short") else step[i]
+            if isinstance(spec, dict):
+                items.append({action: spec})
+                continue
+            status = spec
             outcome: dict[str, Any] = {"status": status}
             if status >= 400:
                 outcome["error"] = {
@@ -66,4 +71,6 @@ class ScriptedBulkServer:
                     "reason": f"scripted {status}",
                 }
             items.append({action: outcome})
+        if step == "short":
+            items.pop()
         return web.Response(body=orjson.dumps({"items": items}), content_type="application/json")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
+
+import orjson
 
 from connectors.config import ConfigSchema
 from connectors.documents import SourceDocument
@@ -58,3 +61,36 @@ def as_document(doc: dict[str, Any]) -> SourceDocument:
 
 def docs(n: int, title: str = "t", start: int = 0) -> list[dict[str, Any]]:
     return [{"_id": str(i), "n": i, "title": f"{title}{i}"} for i in range(start, start + n)]
+
+
+class VersionedListSource(ListSource):
+    """A source with versions: lists (id, version) cheaply and records what it fetches."""
+
+    supports_versions = True
+
+    def __init__(self, docs: list[dict[str, Any]]) -> None:
+        super().__init__(docs)
+        self.fetched: list[str] = []
+
+    async def get_docs(self) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
+        for doc in self.docs:
+            yield versioned(doc)
+
+    async def get_versions(self) -> AsyncIterator[tuple[str, str]]:  # type: ignore[override]
+        for doc in self.docs:
+            yield doc["_id"], version_of(doc)
+
+    async def get_docs_by_ids(self, ids: list[str]) -> AsyncIterator[SourceDocument]:  # type: ignore[override]
+        self.fetched += ids
+        wanted = set(ids)
+        for doc in self.docs:
+            if doc["_id"] in wanted:
+                yield versioned(doc)
+
+
+def version_of(doc: dict[str, Any]) -> str:
+    return hashlib.md5(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def versioned(doc: dict[str, Any]) -> SourceDocument:
+    return as_document(doc)._replace(version=version_of(doc))

@@ -1,49 +1,14 @@
 """The sync engine's rules, against the session's real Elasticsearch, with in-memory sources."""
 
-import asyncio
-from typing import Any
-
 import pytest
 
 from connectors.documents import SourceDocument
-from connectors.es.client import EsSettings, es_client
 from connectors.source import Operation
 from connectors.sync import MassDeleteRefused, SyncOptions, full_sync, incremental_sync
+from tests.connectors.es_sync import ids_in, sync
 from tests.connectors.fakes import ListSource, docs
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def index(es_endpoint, run_namespace, request):
-    name = run_namespace.es_name(request.node.name)
-    yield name
-
-    async def drop():
-        client = es_client(EsSettings(es_endpoint.url))
-        await client.options(ignore_status=404).indices.delete(index=name)
-        await client.close()
-
-    asyncio.run(drop())
-
-
-def sync(es_endpoint, coro_factory) -> Any:
-    async def go():
-        client = es_client(EsSettings(es_endpoint.url))
-        try:
-            return await coro_factory(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(go())
-
-
-def ids_in(es_endpoint, index) -> set[str]:
-    async def read(client):
-        found = await client.search(index=index, size=10000, source=False)
-        return {hit["_id"] for hit in found["hits"]["hits"]}
-
-    return sync(es_endpoint, read)
 
 
 def test_second_sync_of_an_unchanged_source_writes_nothing(es_endpoint, index):
