@@ -50,7 +50,11 @@ class SourceFixture(Protocol):
         """Rewrite an edge-case value the same once normalised (1.0 -> 1.00); returns rows."""
         ...
 
-    def poison(self) -> None: ...
+    def poison(self) -> tuple[str, ...]:
+        """Make the next read fail part-way; return the words its error must contain (the
+        table, and the source's own message)."""
+        ...
+
     def revoke_read(self) -> str:
         """Capability ``table_privileges``: revoke the connector's read access to one small
         table (loaded by ``load_edge_cases``); return its name as errors must give it."""

@@ -244,7 +244,7 @@ class StandardSuite:
         run.sync()
         expected_before = run.fixture.expected_count()
         run.fixture.mutate(delete=self.scenario.change_fraction)
-        run.fixture.poison()
+        words = run.fixture.poison()
         outcome, deleted = run.failing_sync()
         problems = []
         if deleted:
@@ -254,5 +254,7 @@ class StandardSuite:
             )
         if outcome.ok:
             problems.append("a sync whose read failed part-way reported success")
+        elif missing := [w for w in words if w not in (outcome.error or "")]:
+            problems.append(f"the error does not say {missing}: {outcome.error!r}")
         assert not problems, "; ".join(problems)
         assert IndexReader(run.es, run.index).count() == expected_before
