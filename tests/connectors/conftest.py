@@ -1,5 +1,6 @@
 import asyncio
 
+import psycopg
 import pytest
 
 from connectors.es.client import EsSettings, es_client
@@ -17,3 +18,14 @@ def index(es_endpoint, run_namespace, request):
         await client.close()
 
     asyncio.run(drop())
+
+
+@pytest.fixture
+def pg_schema(pg_endpoint, run_namespace, request):
+    """A fresh PostgreSQL schema for the test, dropped afterwards."""
+    schema = run_namespace.pg_name(request.node.name)[:50]
+    with psycopg.connect(pg_endpoint.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield schema
+    with psycopg.connect(pg_endpoint.dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -19,16 +19,6 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture
-def pg_schema(pg_endpoint, run_namespace, request):
-    schema = run_namespace.pg_name(request.node.name)[:50]
-    with psycopg.connect(pg_endpoint.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield schema
-    with psycopg.connect(pg_endpoint.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture
 def connector(pg_endpoint, es_endpoint, pg_schema, run_namespace, tmp_path, request):
     index = run_namespace.es_name(request.node.name)
     spec = {
