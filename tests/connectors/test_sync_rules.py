@@ -40,8 +40,13 @@ def test_a_failed_read_deletes_nothing(es_endpoint, index):
 
 def test_mass_deletion_is_refused_without_the_override(es_endpoint, index):
     sync(es_endpoint, lambda c: full_sync(ListSource(docs(10)), c, index))
-    with pytest.raises(MassDeleteRefused, match=r"refusing to delete 7 of 10 documents \(70%\)"):
+    with pytest.raises(MassDeleteRefused) as refused:
         sync(es_endpoint, lambda c: full_sync(ListSource(docs(3)), c, index))
+    assert "refusing to delete 7 of 10 documents (70%)" in str(refused.value)
+    assert str(refused.value).endswith(
+        "Nothing was deleted; if the source really lost these rows, rerun with the "
+        "mass-delete override"
+    ), "the refusal says what to do"
     assert len(ids_in(es_endpoint, index)) == 10
     allowed = SyncOptions(allow_mass_delete=True)
     result = sync(es_endpoint, lambda c: full_sync(ListSource(docs(3)), c, index, allowed))
@@ -95,3 +100,26 @@ def test_incremental_returns_the_cursor_only_on_success(es_endpoint, index):
     failing = ListSource([], changes=changes, cursor={"t": 9}, fail_after=1)
     bad = sync(es_endpoint, lambda c: incremental_sync(failing, c, index, {"t": 5}))
     assert bad.error and bad.cursor is None
+
+
+def test_bad_documents_past_the_kept_failures_are_counted_not_kept(es_endpoint, index):
+    from connectors import defaults
+
+    n = defaults.KEPT_FAILURES + 1
+    rows = [{"_id": f"b{i}", "n": object()} for i in range(n)]
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(rows), c, index))
+    assert result.failed == n
+    assert len(result.failures) == defaults.KEPT_FAILURES
+
+
+def test_an_incremental_sync_creates_its_index_with_the_given_settings(es_endpoint, index):
+    options = SyncOptions(index_settings={"index": {"number_of_shards": 3}})
+    changes = [Operation("index", "a", SourceDocument("a", {"v": 1}))]
+    source = ListSource([], changes=changes, cursor={"t": 1})
+    sync(es_endpoint, lambda c: incremental_sync(source, c, index, None, options))
+
+    async def shards(client):
+        found = await client.indices.get_settings(index=index)
+        return found[index]["settings"]["index"]["number_of_shards"]
+
+    assert sync(es_endpoint, shards) == "3"
