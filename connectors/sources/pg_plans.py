@@ -173,10 +173,18 @@ async def _with_columns(conn: psycopg.AsyncConnection[Any], plan: Plan, where: s
     """The plan with its columns, probed from the server (custom queries included)."""
     try:
         probe = sql.SQL("SELECT * FROM {} AS t LIMIT 0").format(plan.relation)
-        cur = await conn.execute(probe, ())  # () so that %% in user SQL reads as %
+        # Prepared: the extended protocol takes exactly one statement, so a custom query
+        # cannot close the subquery and run statements of its own. () makes %% read as %.
+        cur = await conn.execute(probe, (), prepare=True)
+    except psycopg.errors.SyntaxError as exc:
+        if "multiple commands" in str(exc):
+            raise SourceError(
+                f"custom query {plan.name!r} holds more than one statement: a query must be a "
+                "single SELECT (check it for a ';' or an unbalanced parenthesis)"
+            ) from None
+        raise _unreadable(plan, where, exc) from None
     except psycopg.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SourceError(f"{plan.name!r} cannot be read from {where}: {first}") from None
+        raise _unreadable(plan, where, exc) from None
     assert cur.description is not None
     columns = tuple((col.name, col.type_code) for col in cur.description)
     names = [name for name, _ in columns]
@@ -185,6 +193,11 @@ async def _with_columns(conn: psycopg.AsyncConnection[Any], plan: Plan, where: s
         raise SourceError(f"{plan.name!r}: key columns {missing} are not among its columns {names}")
     cursor = plan.cursor_column if plan.cursor_column in names else None
     return replace(plan, columns=columns, cursor_column=cursor)
+
+
+def _unreadable(plan: Plan, where: str, exc: Exception) -> SourceError:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return SourceError(f"{plan.name!r} cannot be read from {where}: {first}")
 
 
 async def list_tables(conn: psycopg.AsyncConnection[Any], schema: str) -> dict[str, bool]:

@@ -35,6 +35,9 @@ BYTEA, MONEY, INTERVAL = 17, 790, 1186
 # Session settings every reading connection gets, so the JSON does not depend on the
 # server's or the user's defaults.
 SESSION_SETTINGS = (
+    # The connector only reads: every transaction of its sessions is read-only, so not even
+    # a custom query (or a function it calls) can write.
+    "SET default_transaction_read_only TO on",
     "SET TimeZone TO 'UTC'",
     "SET extra_float_digits TO 3",  # shortest exact on PostgreSQL 12+, 17 digits before
 )
