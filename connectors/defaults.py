@@ -4,6 +4,8 @@ which must batch exactly like the runtime)."""
 
 from __future__ import annotations
 
+import os
+
 # Bulk sink: a batch closes at whichever comes first.
 BULK_MAX_DOCS = 1000
 BULK_MAX_BYTES = 5 * 1024 * 1024
@@ -19,6 +21,14 @@ MAX_DELETE_FRACTION = 0.5  # stale deletions beyond this need --allow-mass-delet
 
 # Elasticsearch client.
 REQUEST_TIMEOUT_SECONDS = 60.0
+# Every request but _bulk is retried (429/5xx, dropped connections, timeouts) until this.
+ES_RETRY_DEADLINE_SECONDS = 300.0
+ES_RETRY_BACKOFF_SECONDS = 0.5  # doubled per attempt up to the cap, with jitter
+ES_RETRY_BACKOFF_CAP_SECONDS = 10.0
 
 # Jobs.
-CHECK_INTERVAL_SECONDS = 1.0  # between cancelation checks / heartbeats during a sync
+CHECK_INTERVAL_SECONDS = 1.0  # between cancelation checks during a sync
+# A running job renews its connector's lease and its own last_seen this often; a job not
+# heard of for LEASE_SECONDS is lost: its lease may be taken, and a service marks it error.
+HEARTBEAT_SECONDS = float(os.environ.get("CONNECTORS_HEARTBEAT_SECONDS", "10"))
+LEASE_SECONDS = float(os.environ.get("CONNECTORS_LEASE_SECONDS", "60"))

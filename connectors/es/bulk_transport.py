@@ -73,9 +73,11 @@ class HttpBulkTransport:
             pair = f"{settings.username}:{settings.password or ''}".encode()
             headers["authorization"] = "Basic " + base64.b64encode(pair).decode()
         self.url = settings.url.rstrip("/") + BULK_PATH
+        context = settings.ssl_context()
         self.session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
+            connector=aiohttp.TCPConnector(ssl=context) if context is not None else None,
         )
 
     async def send(self, body: bytes) -> list[dict[str, Any]]:
