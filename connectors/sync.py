@@ -138,6 +138,7 @@ async def full_sync(
     snapshot = await IndexSnapshot.load(client, index, options.scan_page)
     sink = _sink(client, index, options)
     batch: list[PreparedDoc] = []
+    docs: AsyncIterator[SourceDocument] | None = None
     try:
         # With versions and something already indexed, compare versions first and fetch
         # only changed documents; a first sync streams everything in one pass.
@@ -166,6 +167,8 @@ async def full_sync(
         raise
     except (SinkError, Exception) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        await _aclose(docs)  # now, not at interpreter exit: the source's reads end cleanly
     try:
         result.absorb(await sink.close())
     except SinkError as exc:
@@ -193,22 +196,42 @@ async def _changed_docs(
         result.seen += int(unchanged.sum())
         wanted = [i for (i, _), same in zip(pairs, unchanged.tolist(), strict=True) if not same]
         if wanted:
-            async for doc in source.get_docs_by_ids(wanted):
-                yield doc
+            fetched = source.get_docs_by_ids(wanted)
+            try:
+                async for doc in fetched:
+                    yield doc
+            finally:
+                await _aclose(fetched)
         if options.checkpoint:
             await options.checkpoint()
         if options.progress:
             options.progress(result.seen, 0)
 
-    async for pair in source.get_versions():
-        pending.append(pair)
-        if len(pending) >= options.source_batch:
-            async for doc in changed(pending):
+    versions = source.get_versions()
+    batch: AsyncIterator[SourceDocument] | None = None
+    try:
+        async for pair in versions:
+            pending.append(pair)
+            if len(pending) >= options.source_batch:
+                batch = changed(pending)
+                async for doc in batch:
+                    yield doc
+                pending = []
+        if pending:
+            batch = changed(pending)
+            async for doc in batch:
                 yield doc
-            pending = []
-    if pending:
-        async for doc in changed(pending):
-            yield doc
+    finally:  # closed by the consumer part-way: close what this was reading, at once
+        await _aclose(batch)
+        await _aclose(versions)
+
+
+async def _aclose(iterator: AsyncIterator[Any] | None) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        # A source failing to clean up must not hide how the sync itself ended.
+        with contextlib.suppress(Exception):
+            await close()
 
 
 def _record_bad_doc(
@@ -283,8 +306,9 @@ async def incremental_sync(
     result = SyncResult("incremental")
     await ensure_index(client, index, options.index_settings)
     sink = _sink(client, index, options)
+    ops = source.get_docs_incrementally(cursor)
     try:
-        async for op in source.get_docs_incrementally(cursor):
+        async for op in ops:
             result.seen += 1
             await _apply(op, sink, result)
             # Every operation counts towards the batch: a run of deletions or bad documents
@@ -300,6 +324,8 @@ async def incremental_sync(
         raise
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        await _aclose(ops)
     try:
         result.absorb(await sink.close())
     except SinkError as exc:

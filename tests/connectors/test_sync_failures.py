@@ -195,3 +195,57 @@ def test_marking_seen_protects_from_deletion_and_ignores_unknown_ids():
     empty = IndexSnapshot.empty()
     empty.mark_seen(np.array([1], np.uint64))
     assert (len(empty), empty.stale_count()) == (0, 0)
+
+
+class ClosingSource(ListSource):
+    """Records whether its readers were closed: a source holds a transaction open until
+    its generator finishes."""
+
+    supports_versions = False
+
+    def __init__(self, docs_: list[dict]) -> None:
+        super().__init__(docs_, changes=[Operation("index", str(i)) for i in range(50)])
+        self.open_readers = 0
+
+    async def get_docs(self):
+        self.open_readers += 1
+        try:
+            async for doc in super().get_docs():
+                yield doc
+        finally:
+            self.open_readers -= 1
+
+    async def get_docs_incrementally(self, cursor):
+        self.open_readers += 1
+        try:
+            async for op in super().get_docs_incrementally(cursor):
+                yield op
+        finally:
+            self.open_readers -= 1
+
+
+@pytest.mark.parametrize("sync_kind", ["full", "incremental"])
+def test_a_sync_that_stops_early_closes_the_sources_reader_at_once(es_endpoint, index, sync_kind):
+    class Refusing:
+        async def send(self, body: bytes):
+            raise BulkRejected(400, "scripted refusal")
+
+        async def close(self) -> None:
+            pass
+
+    source = ClosingSource(docs(50))
+    options = SyncOptions(
+        bulk_transport=Refusing(), bulk_max_docs=5, bulk_concurrency=1, source_batch=5
+    )
+
+    async def go(client):
+        if sync_kind == "full":
+            result = await full_sync(source, client, index, options)
+        else:
+            result = await incremental_sync(source, client, index, None, options)
+        return result, source.open_readers  # before the event loop's own clean-up
+
+    result, open_readers = sync(es_endpoint, go)
+    assert result.error and "scripted refusal" in result.error
+    assert not result.read_complete
+    assert open_readers == 0
