@@ -6,24 +6,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
+from connectors import defaults
+from connectors.es import lease
 from connectors.es.state import (
+    CONNECTORS_INDEX,
     ConnectorStore,
     JobStatus,
     JobStore,
     JobType,
     TriggerMethod,
     ensure_state_indices,
+    new_job_id,
     now,
 )
 from connectors.jobs import run_job
+from connectors.liveness import give_up_for_lost, reclaim_lost_jobs
 from connectors.registry import load_source
+from connectors.schedule import schedule_problems
 from connectors.sync import SyncOptions, SyncResult
 
 
 class ConnectorSpecError(ValueError):
     pass
+
+
+SAVE_ATTEMPTS = 5
+# What the runtime owns in a connector document: an update of its spec keeps them.
+KEPT_ON_UPDATE = (
+    "sync_cursor",
+    "last_sync_status",
+    "last_synced",
+    "last_sync_error",
+    "created_at",
+    "sync_lease",
+)
 
 
 @dataclass
@@ -40,6 +58,9 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
     for key in ("id", "service_type", "index_name"):
         if not spec.get(key):
             raise ConnectorSpecError(f"connector spec is missing {key!r}")
+    problems = schedule_problems(spec.get("scheduling"))
+    if problems:
+        raise ConnectorSpecError("; ".join(problems))
     schema = load_source(spec["service_type"]).config_schema()
     config = schema.parse(spec.get("configuration") or {})
     described = schema.describe()
@@ -64,25 +85,36 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 async def save_connector(client: AsyncElasticsearch, spec: dict[str, Any]) -> dict[str, Any]:
-    """Create or update a connector, keeping its sync cursor and history on update."""
+    """Create or update a connector, keeping its sync cursor, history and lease on update.
+    Written with optimistic concurrency: a sync taking its lease meanwhile is not undone."""
     doc = connector_document(spec)
     await ensure_state_indices(client)
-    store = ConnectorStore(client)
-    try:
-        existing = await store.get(doc["id"])
-    except LookupError:
-        existing = None
-    if existing is not None:
-        for kept in (
-            "sync_cursor",
-            "last_sync_status",
-            "last_synced",
-            "last_sync_error",
-            "created_at",
-        ):
-            doc[kept] = existing.get(kept)
-    await store.save(doc)
-    return doc
+    for _ in range(SAVE_ATTEMPTS):
+        try:
+            hit = await client.get(index=CONNECTORS_INDEX, id=doc["id"])
+        except NotFoundError:
+            hit = None
+        if hit is not None:
+            for kept in KEPT_ON_UPDATE:
+                doc[kept] = hit["_source"].get(kept)
+        try:
+            if hit is None:
+                await client.create(
+                    index=CONNECTORS_INDEX, id=doc["id"], document=doc, refresh=True
+                )
+            else:
+                await client.index(
+                    index=CONNECTORS_INDEX,
+                    id=doc["id"],
+                    document=doc,
+                    if_seq_no=hit["_seq_no"],
+                    if_primary_term=hit["_primary_term"],
+                    refresh=True,
+                )
+        except ConflictError:
+            continue
+        return doc
+    raise ConnectorSpecError(f"connector {doc['id']!r} kept changing while it was saved")
 
 
 async def sync_connector(
@@ -91,13 +123,25 @@ async def sync_connector(
     job_type: JobType = JobType.FULL,
     options: SyncOptions | None = None,
 ) -> JobOutcome:
-    """Queue an on-demand job, claim it and run it here, to its end state."""
+    """Run an on-demand job here, to its end state. It takes the connector's lease first,
+    so it never runs beside another sync of the connector, and its job is created already
+    in progress, so nothing is left pending for a service if this process dies."""
     await ensure_state_indices(client)
     connector = await ConnectorStore(client).get(connector_id)
-    jobs = JobStore(client)
-    job_id = await jobs.create(connector, JobType(job_type), TriggerMethod.ON_DEMAND)
-    if not await jobs.claim(job_id):
-        reason = f"job {job_id} was taken by another worker"
-        return JobOutcome(job_id, JobStatus.ERROR, None, reason)
+    job_id = new_job_id()
+    try:
+        expired = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
+    except lease.LeaseHeld as exc:
+        return JobOutcome(job_id, JobStatus.ERROR, None, str(exc))
+    if expired:
+        await give_up_for_lost(client, expired["job_id"], expired.get("worker", "?"))
+    await reclaim_lost_jobs(client)  # when no service runs, one-shot syncs do it
+    try:
+        await JobStore(client).create(
+            connector, JobType(job_type), TriggerMethod.ON_DEMAND, job_id=job_id, claimed=True
+        )
+    except BaseException:
+        await lease.release(client, connector_id, job_id)
+        raise
     status, result, error = await run_job(client, job_id, options)
     return JobOutcome(job_id, status, result, error)

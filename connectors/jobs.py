@@ -11,7 +11,9 @@ from elasticsearch import AsyncElasticsearch
 
 from connectors import defaults
 from connectors.config import ConfigError
+from connectors.es import lease
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType, now
+from connectors.liveness import heartbeat
 from connectors.registry import UnknownSourceError, load_source
 from connectors.source import SourceError
 from connectors.sync import SyncCanceled, SyncOptions, SyncResult, full_sync, incremental_sync
@@ -21,6 +23,10 @@ CHECK_INTERVAL = defaults.CHECK_INTERVAL_SECONDS
 
 class Suspended(SyncCanceled):
     """The worker is shutting down; the job can resume later."""
+
+
+class JobLost(SyncCanceled):
+    """This worker lost the connector's lease: the job was given up for lost elsewhere."""
 
 
 def configuration_values(connector: dict[str, Any]) -> dict[str, Any]:
@@ -46,20 +52,32 @@ async def run_job(
     last_check = 0.0
 
     async def checkpoint() -> None:
-        """Between batches: stop promptly on shutdown; at most once per CHECK_INTERVAL ask
-        Elasticsearch whether the job was canceled, and heartbeat."""
+        """Between batches: stop promptly on shutdown or a lost lease; at most once per
+        CHECK_INTERVAL ask Elasticsearch whether the job was canceled."""
         nonlocal last_check
         if stopping():
             raise Suspended("the service is stopping")
+        if lost.is_set():
+            raise JobLost(f"job {job_id} lost its connector's lease to another worker")
         if time.monotonic() - last_check < CHECK_INTERVAL:
             return
         last_check = time.monotonic()
         current = await jobs.get(job_id)
         if current["status"] == JobStatus.CANCELING:
             raise SyncCanceled("canceled on request")
-        await jobs.update(job_id, {"last_seen": now()}, refresh=False)
 
     options.checkpoint = checkpoint
+    async with heartbeat(client, job_id, connector["id"]) as lost:
+        return await _run(client, job_id, job, connector, options)
+
+
+async def _run(
+    client: AsyncElasticsearch,
+    job_id: str,
+    job: dict[str, Any],
+    connector: dict[str, Any],
+    options: SyncOptions,
+) -> tuple[JobStatus, SyncResult | None, str | None]:
     result: SyncResult | None = None
     try:
         source_class = load_source(connector["service_type"])
@@ -76,6 +94,8 @@ async def run_job(
                 result = await full_sync(source, client, index, options)
         finally:
             await source.close()
+    except JobLost as exc:  # its end was written by whoever gave it up
+        return JobStatus.ERROR, result, str(exc)
     except Suspended as exc:
         return await end_job(client, job_id, connector, JobStatus.SUSPENDED, str(exc))
     except SyncCanceled as exc:
@@ -112,6 +132,7 @@ async def end_job(
     elif status.is_terminal:
         fields["completed_at"] = now()
     await JobStore(client).update(job_id, fields)
+    await lease.release(client, connector["id"], job_id)  # suspended too: another may resume
     if not status.is_terminal:
         return status, result, error
     follows: dict[str, Any] = {

@@ -54,3 +54,39 @@ def next_run(schedule: int | float | str, after: dt.datetime) -> dt.datetime:
             return candidate
         candidate += dt.timedelta(minutes=1)
     raise ValueError(f"cron expression {schedule!r} never fires")
+
+
+def schedule_problems(scheduling: object) -> list[str]:
+    """Every problem of a connector's ``scheduling`` (empty: valid). Checked when the
+    connector is saved, so that a bad schedule never reaches the service."""
+    if scheduling in (None, {}):
+        return []
+    if not isinstance(scheduling, dict):
+        return [f"scheduling must be a mapping of job type to schedule, not {scheduling!r}"]
+    problems = []
+    for job_type, spec in scheduling.items():
+        where = f"scheduling.{job_type}"
+        if job_type not in ("full", "incremental"):
+            problems.append(f"{where}: unknown job type (full or incremental)")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{where} must be a mapping with enabled and interval")
+            continue
+        if not isinstance(spec.get("enabled", False), bool):
+            problems.append(f"{where}.enabled must be true or false")
+        interval = spec.get("interval")
+        if not spec.get("enabled") and interval is None:
+            continue
+        if isinstance(interval, bool) or not isinstance(interval, (int, float, str)):
+            problems.append(f"{where}.interval must be seconds or a cron expression")
+        elif isinstance(interval, (int, float)) and interval <= 0:
+            problems.append(f"{where}.interval must be more than 0 seconds, not {interval}")
+        elif isinstance(interval, str):
+            try:
+                next_run(interval, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            except ValueError as exc:
+                problems.append(
+                    f"{where}.interval {interval!r} is not a schedule: {exc} "
+                    "(give seconds, or 5 cron fields such as '0 3 * * *')"
+                )
+    return problems

@@ -23,6 +23,7 @@ from connectors.es.state import (
     now,
 )
 from connectors.jobs import run_job
+from connectors.liveness import claim_job, reclaim_lost_jobs
 from connectors.schedule import next_run
 from connectors.sync import SyncOptions
 
@@ -52,7 +53,10 @@ class ConnectorsService:
         await ensure_state_indices(self.client)
         log.info("connectors service started (poll every %.1fs)", self.poll_interval)
         while not self._stop.is_set():
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception as exc:  # Elasticsearch away past the retry deadline, say
+                log.error("service tick failed, retrying at the next one: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.poll_interval)
         log.info("connectors service stopped")
@@ -62,12 +66,19 @@ class ConnectorsService:
         store = ConnectorStore(self.client)
         for connector in connectors:
             await store.update(connector["id"], {"last_seen": now()})
-            await self._schedule(connector)
+            try:
+                await self._schedule(connector)
+            except (ValueError, TypeError, KeyError) as exc:  # saved before schedules were checked
+                reason = f"bad schedule, not scheduled: {exc}"
+                log.error("connector %s: %s", connector["id"], reason)
+                await store.update(connector["id"], {"status": "error", "error": reason})
+        for lost in await reclaim_lost_jobs(self.client):
+            log.warning("job %s given up for lost (no heartbeat)", lost)
         jobs = JobStore(self.client)
         for job in sorted(await jobs.find(statuses=RUNNABLE), key=lambda j: j["created_at"]):
             if self._stop.is_set():
                 return
-            if await jobs.claim(job["id"]):
+            if await claim_job(self.client, job["id"]):
                 log.info(
                     "running %s sync job %s for %s",
                     job["job_type"],

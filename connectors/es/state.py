@@ -4,6 +4,7 @@ connector protocol (``.elastic-connectors`` and ``.elastic-connectors-sync-jobs`
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import socket
 from enum import StrEnum
 from typing import Any
@@ -55,6 +56,12 @@ _KEYWORDS = (
 )
 
 
+def new_job_id() -> str:
+    """Hex, so that no id starts with '-' and reads as an option on a command line
+    (Elasticsearch's own ids are base64url: about 1 in 64 did)."""
+    return secrets.token_hex(10)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -74,6 +81,9 @@ def _mappings() -> dict[str, Any]:
     # Configuration values and cursors vary by source: stored, not indexed.
     properties["configuration"] = {"type": "object", "enabled": False}
     properties["sync_cursor"] = {"type": "object", "enabled": False}
+    # Intervals are seconds for one connector and cron text for the next: not indexed.
+    properties["scheduling"] = {"type": "object", "enabled": False}
+    properties["sync_lease"] = {"type": "object", "enabled": False}
     properties["metadata"] = {"type": "object", "enabled": False}
     return {"dynamic": True, "properties": properties}
 
@@ -116,14 +126,30 @@ class ConnectorStore:
         return [hit["_source"] for hit in found["hits"]["hits"]]
 
 
+def _claimed() -> dict[str, Any]:
+    return {
+        "status": JobStatus.IN_PROGRESS,
+        "started_at": now(),
+        "last_seen": now(),
+        "worker_hostname": socket.gethostname(),
+    }
+
+
 class JobStore:
     def __init__(self, client: AsyncElasticsearch) -> None:
         self.client = client
 
     async def create(
-        self, connector: dict[str, Any], job_type: JobType, trigger: TriggerMethod
+        self,
+        connector: dict[str, Any],
+        job_type: JobType,
+        trigger: TriggerMethod,
+        job_id: str | None = None,
+        claimed: bool = False,
     ) -> str:
-        doc = {
+        """A pending job, or with ``claimed`` one already in progress here (a one-shot sync
+        that holds the connector's lease: no pending job is left for a service to run)."""
+        doc: dict[str, Any] = {
             "connector": {
                 "id": connector["id"],
                 "index_name": connector["index_name"],
@@ -141,8 +167,11 @@ class JobStore:
             "total_document_count": 0,
             "metadata": {},
         }
-        response = await self.client.index(index=JOBS_INDEX, document=doc, refresh=True)
-        return str(response["_id"])
+        if claimed:
+            doc |= _claimed()
+        job_id = job_id or new_job_id()
+        await self.client.create(index=JOBS_INDEX, id=job_id, document=doc, refresh=True)
+        return job_id
 
     async def get(self, job_id: str) -> dict[str, Any]:
         try:
@@ -166,12 +195,7 @@ class JobStore:
                 if_seq_no=hit["_seq_no"],
                 if_primary_term=hit["_primary_term"],
                 refresh=True,
-                doc={
-                    "status": JobStatus.IN_PROGRESS,
-                    "started_at": now(),
-                    "last_seen": now(),
-                    "worker_hostname": socket.gethostname(),
-                },
+                doc=_claimed(),
             )
         except ConflictError:
             return False

@@ -1,0 +1,172 @@
+"""No orphaned jobs, one sync per connector: leases, heartbeats and giving lost jobs up,
+against the real Elasticsearch with an in-memory source plugged in."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from connectors import jobs as jobs_module
+from connectors.api import ConnectorSpecError, connector_document, sync_connector
+from connectors.es import lease
+from connectors.es.client import EsSettings, es_client
+from connectors.es.state import (
+    ConnectorStore,
+    JobStatus,
+    JobStore,
+    JobType,
+    TriggerMethod,
+    ensure_state_indices,
+    new_job_id,
+)
+from connectors.liveness import reclaim_lost_jobs
+from connectors.service import ConnectorsService
+from tests.connectors.fakes import ListSource, docs
+
+pytestmark = pytest.mark.services
+
+
+class SlowSource(ListSource):
+    """Holds its read open until released, so a second sync meets the first one."""
+
+    def __init__(self, started: asyncio.Event, release: asyncio.Event) -> None:
+        super().__init__(docs(3))
+        self.started, self.release = started, release
+
+    async def get_docs(self):  # type: ignore[override]
+        self.started.set()
+        await self.release.wait()
+        async for doc in super().get_docs():
+            yield doc
+
+
+def with_client(es_endpoint, body):
+    async def go():
+        client = es_client(EsSettings(es_endpoint.url))
+        try:
+            await ensure_state_indices(client)
+            return await body(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+async def saved_connector(client, connector_id: str, **extra: Any) -> dict[str, Any]:
+    connector = {
+        "id": connector_id,
+        "service_type": "list",
+        "index_name": connector_id,
+        "configuration": {},
+        **extra,
+    }
+    await ConnectorStore(client).save(connector)
+    return connector
+
+
+def test_a_second_sync_of_a_connector_is_refused_while_the_first_runs(
+    es_endpoint, index, monkeypatch
+):
+    async def body(client):
+        started, release = asyncio.Event(), asyncio.Event()
+        source = SlowSource(started, release)
+        monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: source)
+        await saved_connector(client, index)
+        first = asyncio.create_task(sync_connector(client, index))
+        await asyncio.wait_for(started.wait(), 60)
+        second = await sync_connector(client, index)
+        release.set()
+        return await first, second
+
+    first, second = with_client(es_endpoint, body)
+    assert first.status == JobStatus.COMPLETED and first.result.indexed == 3
+    assert second.status == JobStatus.ERROR
+    assert f"is being synced by job {first.job_id}" in (second.error or "")
+
+
+def test_a_job_whose_worker_died_is_given_up_and_its_connector_says_so(es_endpoint, index):
+    async def body(client):
+        connector = await saved_connector(client, index)
+        dead = new_job_id()
+        await lease.acquire(client, index, dead, ttl=-1)  # expired at once: nobody renews it
+        await JobStore(client).create(
+            connector, JobType.FULL, TriggerMethod.ON_DEMAND, job_id=dead, claimed=True
+        )
+        await JobStore(client).update(dead, {"last_seen": "2000-01-01T00:00:00+00:00"})
+        lost = await reclaim_lost_jobs(client)
+        return dead, lost, await JobStore(client).get(dead), await ConnectorStore(client).get(index)
+
+    dead, lost, job, connector = with_client(es_endpoint, body)
+    assert dead in lost
+    assert job["status"] == JobStatus.ERROR and "worker lost" in job["error"]
+    assert job["completed_at"]
+    assert connector["last_sync_status"] == JobStatus.ERROR
+    assert "worker lost" in connector["last_sync_error"]
+    assert connector.get("sync_lease") is None
+
+
+def test_the_next_sync_takes_over_an_expired_lease_and_ends_the_lost_job(
+    es_endpoint, index, monkeypatch
+):
+    monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: ListSource(docs(2)))
+
+    async def body(client):
+        connector = await saved_connector(client, index)
+        dead = new_job_id()
+        await lease.acquire(client, index, dead, ttl=-1)
+        await JobStore(client).create(
+            connector, JobType.FULL, TriggerMethod.ON_DEMAND, job_id=dead, claimed=True
+        )
+        outcome = await sync_connector(client, index)
+        return outcome, await JobStore(client).get(dead), await ConnectorStore(client).get(index)
+
+    outcome, dead_job, connector = with_client(es_endpoint, body)
+    assert outcome.status == JobStatus.COMPLETED
+    assert dead_job["status"] == JobStatus.ERROR and "worker lost" in dead_job["error"]
+    assert connector["last_sync_status"] == JobStatus.COMPLETED
+    assert connector.get("sync_lease") is None, "the lease is given up when the job ends"
+
+
+def test_a_one_shot_sync_leaves_no_pending_job(es_endpoint, index, monkeypatch):
+    monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: ListSource(docs(1)))
+
+    async def body(client):
+        await saved_connector(client, index)
+        outcome = await sync_connector(client, index)
+        pending = await JobStore(client).find(connector_id=index, statuses=(JobStatus.PENDING,))
+        return outcome, pending
+
+    outcome, pending = with_client(es_endpoint, body)
+    assert outcome.status == JobStatus.COMPLETED
+    assert pending == []
+
+
+def test_a_bad_schedule_is_refused_when_the_connector_is_saved():
+    spec = {
+        "id": "x",
+        "service_type": "postgresql",
+        "index_name": "x",
+        "scheduling": {"full": {"enabled": True, "interval": "every day"}},
+    }
+    with pytest.raises(ConnectorSpecError, match=r"scheduling.full.interval 'every day'"):
+        connector_document(spec)
+
+
+def test_a_bad_schedule_saved_earlier_does_not_stop_the_service(es_endpoint, index):
+    async def body(client):
+        bad = {"full": {"enabled": True, "interval": "every day"}}
+        await saved_connector(client, index, scheduling=bad)
+        await ConnectorsService(client).tick()
+        return await ConnectorStore(client).get(index)
+
+    connector = with_client(es_endpoint, body)
+    assert connector["status"] == "error"
+    assert "bad schedule" in connector["error"]
+
+
+def test_job_ids_never_read_as_options():
+    ids = {new_job_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    assert not any(i.startswith("-") for i in ids)
