@@ -66,6 +66,11 @@ def corpus_size(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
+def fault_corpus_size(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("faults"))
+
+
+@pytest.fixture(scope="session")
 def corpus_seed(request: pytest.FixtureRequest) -> int:
     return int(request.config.getoption("seed"))
 

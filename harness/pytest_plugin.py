@@ -17,6 +17,7 @@ from harness.plugin_scenarios import (
     ScenarioReport,
     corpus_seed,
     corpus_size,
+    fault_corpus_size,
     generate_ids,
     mark_scenarios,
     scenario_label,
@@ -42,6 +43,7 @@ globals().update(kind_fixtures())  # <kind>_service, <kind>_endpoint, aliases
 __all__ = [  # fixtures this plugin provides, besides the generated per-kind ones
     "corpus_seed",
     "corpus_size",
+    "fault_corpus_size",
     "harness_services",
     "run_namespace",
     "scenario_label",
@@ -82,6 +84,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=list(defaults.CORPUS_SIZES),
         help="rows in scenario corpora: "
         + ", ".join(f"{k}={v}" for k, v in defaults.CORPUS_SIZES.items()),
+    )
+    group.addoption(
+        "--faults",
+        default="tiny",
+        choices=list(defaults.CORPUS_SIZES),
+        help="corpus size of the fault scenarios (default tiny, as CI runs them)",
     )
     group.addoption("--seed", type=int, default=defaults.CORPUS_SEED, help="corpus seed")
     group.addoption("--bench", action="store_true", help="run the benchmark scenarios")

@@ -177,6 +177,9 @@ class ScenarioRun:
                 f"{expected}: its counts (and docs/s) are wrong"
             )
 
+    def index_count(self) -> int:
+        return IndexReader(self.es, self.index).count()
+
     def write_stats(self) -> tuple[int, int, int]:
         return IndexReader(self.es, self.index).write_stats()
 

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import pytest
 
+from harness.fault_suite import FaultSuite
 from harness.index_reader import IndexReader
 from harness.scenario import ConnectorScenario, ScenarioRun
 
@@ -29,7 +30,7 @@ INCREMENTAL_READ_OVERHEAD = 0.1
 requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
-class StandardSuite:
+class StandardSuite(FaultSuite):
     scenario: ClassVar[ConnectorScenario]
 
     @pytest.fixture

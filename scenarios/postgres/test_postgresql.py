@@ -10,7 +10,7 @@ POSTGRESQL = ConnectorScenario(
     connector="postgresql",
     service="postgresql",
     fixture=PostgresFixture,
-    capabilities=frozenset({"incremental", "versions", "table_privileges"}),
+    capabilities=frozenset({"incremental", "versions", "table_privileges", "faults"}),
 )
 
 

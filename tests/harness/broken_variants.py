@@ -186,7 +186,62 @@ def _resync_reads_everything() -> None:
     PostgreSQLDataSource.supports_versions = False
 
 
+def _no_retry_on_state_requests() -> None:
+    from elastic_transport import AsyncTransport
+
+    from connectors.es.retrying import RetryingTransport
+
+    RetryingTransport.perform_request = AsyncTransport.perform_request  # type: ignore[method-assign]
+
+
+def _no_heartbeat_reclaim() -> None:
+    from connectors import api, liveness
+
+    async def ignore(*_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    async def none_lost(*_args: Any, **_kwargs: Any) -> list[str]:
+        return []
+
+    liveness.give_up_for_lost = ignore  # type: ignore[assignment]
+    api.give_up_for_lost = ignore  # type: ignore[assignment]
+    liveness.reclaim_lost_jobs = none_lost  # type: ignore[assignment]
+    api.reclaim_lost_jobs = none_lost  # type: ignore[assignment]
+
+
+def _no_per_connector_lease() -> None:
+    from connectors.es import lease
+
+    async def nothing(*_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    lease.acquire = nothing  # type: ignore[assignment]
+    lease.renew = nothing  # type: ignore[assignment]
+    lease.release = nothing  # type: ignore[assignment]
+
+
+def _retry_with_new_ids() -> None:
+    """A retry that rebuilds its batch with fresh ids: duplicates when the first attempt
+    was applied but its answer lost."""
+    from connectors.es.bulk_transport import HttpBulkTransport
+
+    original = HttpBulkTransport.send
+    sent: set[bytes] = set()
+
+    async def send(self, body: bytes):  # type: ignore[no-untyped-def]
+        if body in sent:
+            body = body.replace(b'"_id":"', b'"_id":"retry-')
+        sent.add(body)
+        return await original(self, body)
+
+    HttpBulkTransport.send = send  # type: ignore[method-assign]
+
+
 VARIANTS = {
+    "no-retry-on-state-requests": _no_retry_on_state_requests,
+    "no-heartbeat-reclaim": _no_heartbeat_reclaim,
+    "no-per-connector-lease": _no_per_connector_lease,
+    "retry-with-new-ids": _retry_with_new_ids,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

@@ -16,6 +16,22 @@ pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
 
 CASES = {
+    "no-retry-on-state-requests": (
+        "test_every_kind_of_state_request_survives_503",
+        "injected_fault",
+    ),
+    "no-heartbeat-reclaim": (
+        "test_a_job_abandoned_by_a_dead_worker_is_given_up",
+        "jobs left unfinished",
+    ),
+    "no-per-connector-lease": (
+        "test_two_syncs_of_one_connector_at_once_write_everything_once",
+        "one sync per connector must run at a time",
+    ),
+    "retry-with-new-ids": (
+        "test_bulk_storms_lose_and_duplicate_nothing",
+        "extra (in the index, not in the source",
+    ),
     "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
     "duplicate-ids": ("test_full_sync", "duplicates (the same source document under two ids)"),
     "dropped-last-batch": ("test_full_sync", "missing (in the source, not in the index)"),

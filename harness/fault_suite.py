@@ -1,0 +1,156 @@
+"""Fault scenarios of the standard suite: the sync under a busy, flaky or cut-off cluster
+and source, and concurrent syncs. Each ends on the invariants of the anchors in this field:
+the exact document set (no loss, no duplicate), the right job status and counts, and no
+job left unfinished. Capability ``faults``; size ``--faults SIZE`` (default tiny)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from harness.faults.scenario_faults import assert_no_live_job, es_behind_proxy, source_behind_proxy
+from harness.scenario import ScenarioRun
+from harness.services.es_http import es_request
+from harness.subjects import SyncOutcome
+
+requires = pytest.mark.requires
+NOT_BULK = r"^[A-Z]+ /(?!_bulk)"
+
+
+class FaultSuite:
+    @requires("faults")
+    def test_bulk_storms_lose_and_duplicate_nothing(
+        self, run: ScenarioRun, fault_corpus_size: str
+    ) -> None:
+        """429, 503, and an answer cut after Elasticsearch applied the batch: retried, and
+        re-sent under the same ids."""
+        run.fixture.load(fault_corpus_size)
+        with es_behind_proxy(run) as proxy:
+            proxy.fail(r"/_bulk", 429, limit=1)
+            proxy.fail(r"/_bulk", 503, limit=1)
+            proxy.cut(r"/_bulk", limit=1)
+            run.sync()
+        assert sum(proxy.stats.faults.values()) == 3, f"faults injected: {proxy.stats.faults}"
+        run.assert_index_matches()
+        run.assert_job(status="completed", indexed_document_count=run.fixture.expected_count())
+        assert_no_live_job(run)
+
+    @requires("faults")
+    def test_every_kind_of_state_request_survives_503(
+        self, run: ScenarioRun, fault_corpus_size: str
+    ) -> None:
+        """Job claim, heartbeat, index scan, refresh, count: every other request but _bulk
+        answered 503."""
+        run.fixture.load(fault_corpus_size)
+        run.sync()
+        run.fixture.mutate(update=run.scenario.change_fraction, delete=run.scenario.change_fraction)
+        with es_behind_proxy(run) as proxy:
+            proxy.fail(NOT_BULK, 503, every=2)
+            run.sync()
+        assert proxy.stats.faults["503"] >= 5, f"too few faults to mean much: {proxy.stats}"
+        run.assert_index_matches()
+        run.assert_job(status="completed")
+        assert_no_live_job(run)
+
+    @requires("faults")
+    def test_a_source_connection_cut_mid_read_fails_cleanly_then_converges(
+        self, run: ScenarioRun, fault_corpus_size: str
+    ) -> None:
+        run.fixture.load(fault_corpus_size)
+        run.sync()
+        expected_before = run.fixture.expected_count()
+        run.fixture.mutate(delete=run.scenario.change_fraction)
+        with source_behind_proxy(run) as (proxy, configuration):
+            proxy.cut_after(bytes_down=4_000)
+            before = run.write_stats()
+            outcome = run.sync(configuration=configuration, expect_ok=False)
+            deleted = run.write_stats()[1] - before[1]
+            assert proxy.stats.connections_cut, "the read finished before the cut: corpus too small"
+            assert not outcome.ok, "a sync whose source connection was cut reported success"
+            assert deleted == 0, f"a sync cut off from its source deleted {deleted} documents"
+            run.assert_job(status="error")
+            assert run.index_count() == expected_before
+            run.sync(configuration=configuration)
+        run.assert_index_matches()
+        assert_no_live_job(run)
+
+    @requires("faults")
+    def test_two_syncs_of_one_connector_at_once_write_everything_once(
+        self, run: ScenarioRun, fault_corpus_size: str
+    ) -> None:
+        run.fixture.load(fault_corpus_size)
+        outcomes: list[SyncOutcome] = []
+        crashes: list[BaseException] = []
+        start = threading.Barrier(2)
+
+        def one() -> None:
+            start.wait(60)
+            try:
+                outcomes.append(run.sync(expect_ok=False))
+            except BaseException as exc:  # reported below, with the other sync's outcome
+                crashes.append(exc)
+
+        threads = [threading.Thread(target=one) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert not crashes, f"a sync crashed: {crashes!r} (the other: {outcomes})"
+        assert len(outcomes) == 2 and any(o.ok for o in outcomes), outcomes
+        refused = [o for o in outcomes if not o.ok]
+        for o in refused:
+            assert "is being synced by job" in (o.error or ""), (
+                f"the second sync failed for another reason than the first one running: {o.error}"
+            )
+        written = sum(o.counts.get("indexed", 0) for o in outcomes)
+        assert written == run.fixture.expected_count(), (
+            f"two concurrent syncs wrote {written} documents for "
+            f"{run.fixture.expected_count()} rows: one sync per connector must run at a time"
+        )
+        run.assert_index_matches()
+        assert_no_live_job(run)
+
+    @requires("faults")
+    def test_a_job_abandoned_by_a_dead_worker_is_given_up(self, run: ScenarioRun) -> None:
+        """A worker killed mid-sync leaves its job in progress under an expired lease: the
+        next sync must end that job as lost, and then run."""
+        run.fixture.load("tiny")
+        run.sync()
+        abandon_a_job(run)
+        run.sync()
+        run.assert_index_matches()
+        assert_no_live_job(run)
+
+
+def abandon_a_job(run: ScenarioRun) -> None:
+    """What a SIGKILL'd worker leaves behind, written as the connector protocol's state."""
+    job = "deadbeef" + run.connector_id[-12:].replace("-", "0")
+    es_request(
+        run.es,
+        "PUT",
+        f"/.elastic-connectors-sync-jobs/_doc/{job}?refresh=true",
+        {
+            "connector": {"id": run.connector_id, "index_name": run.index},
+            "job_type": "full",
+            "status": "in_progress",
+            "created_at": "2020-01-01T00:00:00+00:00",
+            "last_seen": "2020-01-01T00:00:00+00:00",
+            "worker_hostname": "a-dead-worker",
+        },
+    )
+    es_request(
+        run.es,
+        "POST",
+        f"/.elastic-connectors/_update/{run.connector_id}?refresh=true",
+        {
+            "doc": {
+                "sync_lease": {
+                    "job_id": job,
+                    "worker": "a-dead-worker",
+                    "acquired_at": "2020-01-01T00:00:00+00:00",
+                    "expires_at": 1.0,
+                }
+            }
+        },
+    )

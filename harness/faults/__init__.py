@@ -1,0 +1,1 @@
+"""Fault injection: a proxy to put between a connector and Elasticsearch or its source."""
