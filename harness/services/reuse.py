@@ -24,7 +24,7 @@ from harness.services import registry
 from harness.services.process import tail
 from harness.services.reaper import kill_group, process_tree
 from harness.services.wait import NotReady
-from harness.services.workdirs import base_dir
+from harness.services.workdirs import base_dir, process_start_time, processes_using
 
 
 def state_path() -> Path:
@@ -61,13 +61,24 @@ class ReusedService:
     workdir: str
     backend: str = "local"
     stop_signal: int = signal.SIGTERM
+    started: str | None = None  # the group leader's start time, when it was recorded
 
     def stop(self) -> None:
         """Kept for the next run: ``harness down`` stops it."""
 
     def shutdown(self) -> None:
-        kill_group(self.pgid, grace=30, first=self.stop_signal)
+        """Stop it, acting on the recorded group only while its leader is the process we
+        started: a recycled id belongs to someone else. Whatever still runs in the work
+        dir is ours, whatever its id."""
+        if self.owns_group():
+            kill_group(self.pgid, grace=30, first=self.stop_signal)
+        for group in sorted({os.getpgid(pid) for pid in processes_using(Path(self.workdir))}):
+            if group != os.getpgrp():
+                kill_group(group, grace=30, first=self.stop_signal)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def owns_group(self) -> bool:
+        return self.started is not None and process_start_time(self.pgid) == self.started
 
     def log_tail(self, lines: int = 40) -> str:
         return tail(Path(self.workdir) / "console.log", lines)
@@ -76,7 +87,7 @@ class ReusedService:
         return process_tree(self.pgid)
 
     def alive(self) -> bool:
-        return bool(process_tree(self.pgid))
+        return self.owns_group() and bool(process_tree(self.pgid))
 
 
 def to_record(service: Any, key: str) -> dict[str, Any]:
@@ -84,6 +95,7 @@ def to_record(service: Any, key: str) -> dict[str, Any]:
     return {
         "key": key,
         "pgid": service.process.pgid,
+        "started": process_start_time(service.process.pgid),
         "workdir": str(service.workdir.path),
         "stop_signal": int(service.process.stop_signal),
         "endpoint": registry.kind(service.name).endpoint_record(service.endpoint),
@@ -97,6 +109,7 @@ def from_record(name: str, record: dict[str, Any]) -> ReusedService:
         record["pgid"],
         record["workdir"],
         stop_signal=record.get("stop_signal", signal.SIGTERM),
+        started=record.get("started"),
     )
 
 
@@ -105,7 +118,10 @@ def discard(name: str, record: dict[str, Any]) -> None:
     record written by an older harness)."""
     if "pgid" in record and "workdir" in record:
         stop_signal = record.get("stop_signal", signal.SIGTERM)
-        ReusedService(name, None, record["pgid"], record["workdir"], stop_signal).shutdown()
+        started = record.get("started")
+        ReusedService(
+            name, None, record["pgid"], record["workdir"], stop_signal=stop_signal, started=started
+        ).shutdown()
 
 
 def answering(service: ReusedService) -> bool:

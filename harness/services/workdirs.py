@@ -88,10 +88,35 @@ def is_stale(path: Path) -> bool:
 
 
 def clean_stale() -> list[Path]:
-    """Remove work dirs whose owner died (a killed run); return what was removed."""
+    """Remove work dirs whose owner died (a killed run); return what was removed. A server
+    still running in one (its owner and the owner's reaper were both killed) is stopped
+    first, not left running on a deleted dir."""
+    from harness.services.reaper import kill_group
+
     removed = []
     for entry in base_dir().iterdir():
         if entry.is_dir() and is_stale(entry):
+            for group in sorted({os.getpgid(pid) for pid in processes_using(entry)}):
+                if group != os.getpgrp():
+                    kill_group(group)
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
+
+
+def processes_using(path: Path) -> list[int]:
+    """Processes whose working directory or command line is in ``path``: a service run
+    there. Found by what they use, not by a recorded id that may have been recycled."""
+    root = str(path.resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd == root or cwd.startswith(root + "/") or root + "/" in cmdline:
+            found.append(int(entry.name))
+    return found

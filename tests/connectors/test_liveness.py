@@ -170,3 +170,10 @@ def test_job_ids_never_read_as_options():
     ids = {new_job_id() for _ in range(5000)}
     assert len(ids) == 5000
     assert not any(i.startswith("-") for i in ids)
+
+
+def test_a_job_id_may_follow_a_double_dash():
+    from connectors.cli import build_parser
+
+    args = build_parser().parse_args(["cancel", "--", "-legacy-id"])
+    assert args.job_id == "-legacy-id"

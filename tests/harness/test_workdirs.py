@@ -33,3 +33,47 @@ def test_a_dir_without_owner_is_stale_only_when_old(tmp_path, monkeypatch):
     assert not is_stale(tmp_path)
     monkeypatch.setattr(workdirs, "ORPHAN_AGE_SECONDS", -1)
     assert is_stale(tmp_path)
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def test_a_server_left_running_in_a_stale_dir_is_stopped_before_the_dir_goes(tmp_path, monkeypatch):
+    """Its owner and the owner's reaper were both killed: the next start stops it."""
+    monkeypatch.setenv("HARNESS_TMPDIR", str(tmp_path))
+    stale = tmp_path / "elasticsearch-orphan"
+    stale.mkdir()
+    (stale / "owner.json").write_text(json.dumps({"pid": _dead_pid(), "start_time": None}))
+    orphan = subprocess.Popen(["sleep", "300"], cwd=stale, start_new_session=True)
+    try:
+        assert clean_stale() == [stale]
+        assert orphan.wait(timeout=30) is not None
+        assert not stale.exists()
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+
+
+def test_a_recorded_group_id_now_used_by_another_process_is_left_alone(tmp_path):
+    from harness.services.reuse import discard
+
+    workdir = tmp_path / "postgresql-gone"
+    workdir.mkdir()
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)  # not in workdir
+    try:
+        for started in ("1", None):  # a recycled id; a record from before start times
+            discard(
+                "postgresql", {"pgid": stranger.pid, "workdir": str(workdir), "started": started}
+            )
+            assert stranger.poll() is None, "an unrelated process group was killed"
+        assert not workdir.exists()
+    finally:
+        stranger.kill()
+        stranger.wait()
