@@ -19,8 +19,9 @@ class FlakyServer:
     """Answers each request with the next status of a script (then 200), with a body in
     Elasticsearch's error shape."""
 
-    def __init__(self, script: list[int]) -> None:
+    def __init__(self, script: list[int], stall: float = 0.0) -> None:
         self.script = list(script)
+        self.stall = stall  # the first request is held this long: a stalled cluster
         self.seen: list[str] = []
         self.url = ""
 
@@ -38,6 +39,8 @@ class FlakyServer:
 
     async def answer(self, request: web.Request) -> web.Response:
         self.seen.append(f"{request.method} {request.path}")
+        if len(self.seen) == 1 and self.stall:
+            await asyncio.sleep(self.stall)
         status = self.script.pop(0) if self.script else 200
         body: dict[str, Any] = {"count": 7}
         if status >= 400:
@@ -47,9 +50,9 @@ class FlakyServer:
         )
 
 
-def run(settings_for, script, call):
+def run(settings_for, script, call, stall: float = 0.0):
     async def go():
-        async with FlakyServer(script) as server:
+        async with FlakyServer(script, stall) as server:
             client = es_client(settings_for(server.url))
             try:
                 return server, await call(client)
@@ -95,3 +98,12 @@ def test_an_unreachable_server_is_named_with_the_reason():
     assert f"at http://127.0.0.1:{port}" in message
     assert "refused" in message.lower()
     assert "s3cret" not in message
+
+
+def test_a_stall_longer_than_the_request_timeout_is_waited_out():
+    def settings(url: str) -> EsSettings:
+        return EsSettings(url, request_timeout=0.5, retry_deadline=30)
+
+    server, found = run(settings, [], lambda c: c.count(index="idx"), stall=2.0)
+    assert found["count"] == 7
+    assert len(server.seen) >= 2, "the timed-out request was retried"
