@@ -9,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from connectors import defaults
 from connectors.es import lease
@@ -40,24 +40,36 @@ async def claim_job(client: AsyncElasticsearch, job_id: str) -> bool:
 
 async def give_up_for_lost(client: AsyncElasticsearch, job_id: str, worker: str) -> None:
     """End a job whose worker stopped renewing its lease (killed, or cut off)."""
-    jobs = JobStore(client)
     try:
-        job = await jobs.get(job_id)
-    except LookupError:
+        hit = await client.get(index=JOBS_INDEX, id=job_id)
+    except NotFoundError:
         return
+    job = hit["_source"]
     if job["status"] not in LIVE:
         return
     reason = (
         f"worker lost: job {job_id} on {worker} was last heard of at {job.get('last_seen')}; "
         f"no heartbeat for {defaults.LEASE_SECONDS:.0f}s"
     )
+    try:  # only if nobody (its worker, another reclaimer) wrote to it meanwhile
+        await client.update(
+            index=JOBS_INDEX,
+            id=job_id,
+            if_seq_no=hit["_seq_no"],
+            if_primary_term=hit["_primary_term"],
+            doc={"status": JobStatus.ERROR, "error": reason, "completed_at": now()},
+            refresh=True,
+        )
+    except ConflictError:
+        return
     log.warning("%s", reason)
-    await jobs.update(job_id, {"status": JobStatus.ERROR, "error": reason, "completed_at": now()})
-    await ConnectorStore(client).update(
-        job["connector"]["id"],
-        {"last_sync_status": JobStatus.ERROR, "last_sync_error": reason, "last_synced": now()},
-    )
-    await lease.release(client, job["connector"]["id"], job_id)
+    connector_id = job["connector"]["id"]
+    with contextlib.suppress(NotFoundError):  # the connector may be gone with its job left
+        await ConnectorStore(client).update(
+            connector_id,
+            {"last_sync_status": JobStatus.ERROR, "last_sync_error": reason, "last_synced": now()},
+        )
+        await lease.release(client, connector_id, job_id)
 
 
 async def reclaim_lost_jobs(client: AsyncElasticsearch) -> list[str]:
@@ -79,7 +91,11 @@ async def reclaim_lost_jobs(client: AsyncElasticsearch) -> list[str]:
     )
     lost = []
     for hit in found["hits"]["hits"]:
-        await give_up_for_lost(client, hit["_id"], hit["_source"].get("worker_hostname", "?"))
+        try:
+            await give_up_for_lost(client, hit["_id"], hit["_source"].get("worker_hostname", "?"))
+        except Exception as exc:  # best effort: the next reclaimer tries again
+            log.warning("could not give up lost job %s: %s", hit["_id"], exc)
+            continue
         lost.append(hit["_id"])
     return lost
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = {
     "no-retry-on-state-requests": (
         "test_every_kind_of_state_request_survives_503",
-        "injected_fault",
+        "ApiError(503",
     ),
     "no-heartbeat-reclaim": (
         "test_a_job_abandoned_by_a_dead_worker_is_given_up",
