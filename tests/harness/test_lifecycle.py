@@ -70,7 +70,11 @@ def run_inner(tmp_path: Path, service_tmpdir: Path, services: str, mode: str, si
             assert record["pids"], "the inner run reported no service processes"
             if sig is not None:
                 proc.send_signal(sig)
-            code = proc.wait(timeout=120)
+            try:
+                code = proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+                raise AssertionError(f"the inner run did not end after {sig}:\n{tail}") from None
         finally:
             if proc.poll() is None:
                 proc.kill()
