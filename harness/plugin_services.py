@@ -16,8 +16,11 @@ import pytest
 from harness.namespace import RunNamespace
 from harness.services import registry
 from harness.services.base import ServiceError
+from harness.services.docker_backend import start_container
+from harness.services.kind import DisruptableService
 from harness.services.options import HarnessOptions
 from harness.services.provider import choose_backend, provide
+from harness.services.wait import NotReady
 from harness.xdist_sharing import attach_shared, shared_state
 
 OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
@@ -32,6 +35,7 @@ class ServicePool:
         self.started: list[Any] = []
         self._failed: dict[str, str] = {}
         self._by_kind: dict[str, Any] = {}
+        self._private: dict[str, Any] = {}
 
     def get(self, name: str) -> Any:
         if name in self._failed:  # fail every later test fast, with the first reason
@@ -56,9 +60,46 @@ class ServicePool:
     def endpoint(self, name: str) -> Any:
         return self.get(name).endpoint
 
+    def private(self, name: str) -> DisruptableService:
+        """An instance of ``name`` for this session alone, that a fault scenario may pause,
+        kill and restart without touching what other tests (or xdist workers, or a later
+        run reusing services) rely on. Started on first use, replaced if a scenario left
+        it unanswering."""
+        service = self._private.get(name)
+        if service is not None and not _answers(name, service):
+            service.stop()
+            self.started.remove(service)
+            service = None
+        if service is None:
+            backend, _ = choose_backend(name, self.options)
+            if backend == "external":
+                raise ServiceError(
+                    f"a fault scenario needs an {name} it may kill; the external backend "
+                    "gives only yours: run it with the local or docker backend"
+                )
+            config = self.options.config(name)
+            kind = registry.kind(name)
+            service = (
+                kind.start_local(config, detached=False)
+                if backend == "local"
+                else start_container(kind, config, float(config.startup_timeout))
+            )
+            self.started.append(service)
+            self._private[name] = service
+        assert isinstance(service, DisruptableService), f"{name}: {service!r} cannot be disrupted"
+        return service
+
     def close(self) -> None:
         for service in reversed(self.started):  # kept: the summary lists them afterwards
             service.stop()
+
+
+def _answers(name: str, service: Any) -> bool:
+    try:
+        registry.kind(name).probe(service.endpoint)
+    except (OSError, NotReady):
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")

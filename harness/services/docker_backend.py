@@ -6,12 +6,15 @@ engine. Published ports bind to 127.0.0.1 only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from harness.services.base import ServiceError, ServiceStartError
 from harness.services.kind import ContainerSpec, ServiceKind
 from harness.services.ports import LOOPBACK
 from harness.services.wait import WaitFor
+
+RESTART_TIMEOUT = 180.0
 
 
 def docker_engine_status(timeout: float = 2.0) -> tuple[bool, str]:
@@ -51,13 +54,44 @@ def to_testcontainer(spec: ContainerSpec) -> Any:
 class DockerService:
     backend = "docker"
 
-    def __init__(self, name: str, container: Any, endpoint: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        container: Any,
+        endpoint: Any,
+        ready: Callable[[], tuple[Any, Callable[[], None]]] | None = None,
+    ) -> None:
         self.name = name
         self.container = container
         self.endpoint = endpoint
+        self._ready = ready  # the endpoint now published, and the probe to wait on
 
     def stop(self) -> None:
         self.container.stop()
+
+    # -- faults, as LocalService has them: the engine freezes, kills and starts it -------
+
+    def pause(self) -> None:
+        self.container.get_wrapped_container().pause()
+
+    def resume(self) -> None:
+        self.container.get_wrapped_container().unpause()
+
+    def kill(self) -> None:
+        self.container.get_wrapped_container().kill()
+
+    def restart(self) -> None:
+        """Start the killed container again (same volume); the engine may publish it on
+        another host port, so the endpoint is read again."""
+        if self._ready is None:
+            raise ServiceError(f"{self.name} cannot be restarted: it was not started here")
+        wrapped = self.container.get_wrapped_container()
+        wrapped.start()
+        wrapped.reload()
+        self.endpoint, probe = self._ready()
+        WaitFor(f"{self.name} container restart", probe, RESTART_TIMEOUT).run(
+            log_tail=lambda: _container_log_tail(self.container, 40)
+        )
 
     def log_tail(self, lines: int = 40) -> str:
         return _container_log_tail(self.container, lines)
@@ -92,4 +126,9 @@ def start_container(kind: ServiceKind, config: Any, timeout: float) -> DockerSer
     except ServiceStartError:
         container.stop()
         raise
-    return DockerService(kind.name, container, endpoint)
+
+    def republished() -> tuple[Any, Callable[[], None]]:
+        again = endpoint_at(*_published(container, spec.port))
+        return again, lambda: kind.probe(again)
+
+    return DockerService(kind.name, container, endpoint, republished)

@@ -12,7 +12,7 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from harness.services.base import Secret, ServiceError
 
@@ -124,6 +124,7 @@ class Endpoint(Protocol):
         ...
 
 
+@runtime_checkable
 class RunningService(Protocol):
     """What every backend hands back for a started, attached or reused service."""
 
@@ -136,6 +137,22 @@ class RunningService(Protocol):
     def log_tail(self, lines: int = 40) -> str: ...
 
     def pids(self) -> list[int]: ...
+
+
+@runtime_checkable
+class DisruptableService(RunningService, Protocol):
+    """A service the harness started itself, so it may freeze, crash and restart it:
+    local processes and containers; never a user's own or a shared instance."""
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def restart(self) -> None:
+        """Again on the same data; the endpoint is read afresh."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from harness.services.base import ServiceStartError
+from harness.services.base import ServiceError, ServiceStartError
 from harness.services.ports import free_port, require_free
 from harness.services.privileges import ServiceUser, service_user
 from harness.services.process import ServiceProcess
@@ -34,16 +34,34 @@ class Launch:
     what: str  # "PostgreSQL 15 on 127.0.0.1:5432", for errors
 
 
+@dataclass(frozen=True)
+class _Relaunch:
+    """What ``restart`` needs to run the service again on its data dir and port."""
+
+    config: Any
+    prepared: Any
+    user: ServiceUser
+    port: int
+    detached: bool
+
+
 class LocalService(ABC):
     name: ClassVar[str]
     backend = "local"
     stop_signal: ClassVar[int] = signal.SIGTERM
     bind_failure_markers: ClassVar[tuple[str, ...]] = ("Address already in use",)
 
-    def __init__(self, process: ServiceProcess, workdir: Workdir, endpoint: Any) -> None:
+    def __init__(
+        self,
+        process: ServiceProcess,
+        workdir: Workdir,
+        endpoint: Any,
+        relaunch: _Relaunch | None = None,
+    ) -> None:
         self.process = process
         self.workdir = workdir
         self.endpoint = endpoint
+        self._relaunch = relaunch
 
     # -- what a kind fills in -----------------------------------------------------------
 
@@ -98,29 +116,58 @@ class LocalService(ABC):
         port: int,
         detached: bool,
     ) -> Self:
-        launch = cls.launch(prepared, workdir.path, port)
+        how = _Relaunch(config, prepared, user, port, detached)
+        process, endpoint = cls._launch_and_wait(how, workdir)
+        return cls(process, workdir, endpoint, how)
+
+    @classmethod
+    def _launch_and_wait(cls, how: _Relaunch, workdir: Workdir) -> tuple[ServiceProcess, Any]:
+        launch = cls.launch(how.prepared, workdir.path, how.port)
         process = ServiceProcess(
             cls.name,
             launch.argv,
             log_path=workdir.path / "console.log",
             env=launch.env,
-            user=user,
+            user=how.user,
             cwd=workdir.path,
             stop_signal=cls.stop_signal,
-            watched=not detached,
+            watched=not how.detached,
         )
-        if detached:  # the dir lives as long as the service, not as long as this process
+        if how.detached:  # the dir lives as long as the service, not as long as this process
             workdir.set_owner(process.pid)
         try:
             final = WaitFor(
                 launch.what,
                 lambda: cls.ready(launch.endpoint),
-                timeout=float(config.startup_timeout),
+                timeout=float(how.config.startup_timeout),
             ).run(exited=process.exit_code, log_tail=process.log_tail)
         except BaseException:
             process.stop(grace=10)
             raise
-        return cls(process, workdir, final if final is not None else launch.endpoint)
+        return process, final if final is not None else launch.endpoint
+
+    # -- faults: what a crash, a hang or a restart does to the service -----------------
+
+    def pause(self) -> None:
+        """Freeze every process (SIGSTOP): connections stay open and nothing answers, as
+        with a long GC pause or a hung host."""
+        self.process.signal_tree(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.signal_tree(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: the data dir is kept for ``restart``."""
+        self.process.kill()
+
+    def restart(self) -> None:
+        """Run the service again on the same data dir and port (after ``kill``, or a
+        graceful ``process.stop``), and wait until it answers."""
+        if self._relaunch is None:
+            raise ServiceError(f"{self.name} cannot be restarted: it was not started here")
+        if self.process.group_alive():
+            raise ServiceError(f"{self.name} is still running: kill() it before restart()")
+        self.process, self.endpoint = self._launch_and_wait(self._relaunch, self.workdir)
 
     def log_tail(self, lines: int = 40) -> str:
         return self.process.log_tail(lines)

@@ -9,6 +9,7 @@ the services in order.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 from collections import deque
@@ -76,13 +77,24 @@ class ServiceProcess:
     def log_tail(self, lines: int = 40) -> str:
         return tail(self.log_path, lines)
 
-    def stop(self, grace: float = 30.0) -> None:
+    def stop(self, grace: float = 30.0, first: int | None = None) -> None:
         """Stop the whole group gracefully, then forcefully; idempotent."""
-        kill_group(self.pgid, grace=grace, first=self.stop_signal)
+        kill_group(self.pgid, grace=grace, first=first or self.stop_signal)
         with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL was already sent
             self._popen.wait(timeout=5)
         if self._watched:
             Reaper.get().untrack(self.pgid)
+
+    def kill(self) -> None:
+        """SIGKILL the whole tree at once: a crash, with no chance to flush or clean up."""
+        self.stop(grace=0, first=signal.SIGKILL)
+
+    def signal_tree(self, signum: int) -> None:
+        """Every process of the service, including children in sessions of their own
+        (PostgreSQL's backends), so that SIGSTOP freezes all of it."""
+        for pid in self.tree():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
     def group_alive(self) -> bool:
         return group_alive(self.pgid)

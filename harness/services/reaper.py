@@ -33,8 +33,11 @@ def kill_group(pgid: int, grace: float = GRACE_SECONDS, first: int = signal.SIGT
     members = set(process_tree(pgid))
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, first)
+    for pid in members:  # a paused (SIGSTOPped) service acts on the signal only once resumed
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
+    while grace > 0 and time.monotonic() < deadline:
         if not any(_running(pid) for pid in members) and not group_alive(pgid):
             return
         time.sleep(0.05)

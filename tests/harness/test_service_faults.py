@@ -1,0 +1,111 @@
+"""pause/resume and kill/restart of a harness-started service: a real PostgreSQL frozen,
+crashed and brought back on its data dir and port, and the docker backend's calls."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from harness.services.base import ServiceError
+from harness.services.docker_backend import DockerService
+from harness.services.kind import DisruptableService
+from harness.services.postgres import LocalPostgres, PostgresConfig
+from harness.services.reaper import process_tree
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def postgres(service_tmpdir):
+    service = LocalPostgres.start(PostgresConfig())
+    yield service
+    service.stop()
+
+
+def test_a_killed_postgres_restarts_on_its_data_and_port(postgres):
+    dsn, port = postgres.endpoint.dsn(), postgres.endpoint.port
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept AS SELECT 42 AS answer")
+    before = process_tree(postgres.process.pgid)
+    postgres.kill()
+    assert not any(pid in process_tree(postgres.process.pgid) for pid in before)
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(dsn, connect_timeout=2).close()
+    with pytest.raises(ServiceError, match="cannot be restarted" + "|" + "still running"):
+        type(postgres)(postgres.process, postgres.workdir, postgres.endpoint).restart()
+    postgres.restart()
+    assert postgres.endpoint.port == port
+    with psycopg.connect(postgres.endpoint.dsn()) as conn:
+        assert conn.execute("SELECT answer FROM kept").fetchone() == (42,)
+
+
+def test_a_running_service_is_not_restarted_over_itself(postgres):
+    with pytest.raises(ServiceError, match="still running: kill"):
+        postgres.restart()
+
+
+def test_a_paused_postgres_answers_nothing_until_resumed(postgres):
+    dsn = postgres.endpoint.dsn()
+    conn = psycopg.connect(dsn, autocommit=True)  # a backend that exists before the pause
+    postgres.pause()
+    answered = threading.Event()
+
+    def query() -> None:
+        conn.execute("SELECT 1")
+        answered.set()
+
+    worker = threading.Thread(target=query, daemon=True)
+    try:
+        worker.start()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(dsn, connect_timeout=2).close()
+        assert not answered.wait(1.0), "a query on an open connection ran while paused"
+    finally:
+        postgres.resume()
+    assert answered.wait(30), "the query did not finish once the server was resumed"
+    conn.close()
+
+
+def test_a_paused_service_still_stops_promptly(service_tmpdir):
+    service = LocalPostgres.start(PostgresConfig())
+    pids = service.pids()
+    service.pause()
+    service.stop()  # SIGTERM alone would wait for the grace period on frozen processes
+    assert not [pid for pid in pids if pid in process_tree(pids[0])]
+
+
+def test_local_and_docker_services_offer_the_fault_controls(postgres):
+    assert isinstance(postgres, DisruptableService)
+    assert isinstance(DockerService("x", object(), None), DisruptableService)
+
+
+class _Wrapped:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str):
+        return lambda: self.calls.append(name)
+
+
+class _Container:
+    def __init__(self) -> None:
+        self.wrapped = _Wrapped()
+
+    def get_wrapped_container(self) -> _Wrapped:
+        return self.wrapped
+
+
+def test_the_docker_backend_asks_the_engine_and_reads_the_port_again():
+    container = _Container()
+    probes: list[str] = []
+    service = DockerService(
+        "pg", container, "old endpoint", lambda: ("new endpoint", lambda: probes.append("p"))
+    )
+    service.pause()
+    service.resume()
+    service.kill()
+    service.restart()
+    assert container.wrapped.calls == ["pause", "unpause", "kill", "start", "reload"]
+    assert service.endpoint == "new endpoint" and probes == ["p"]
