@@ -66,6 +66,7 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
         allow_mass_delete=args.allow_mass_delete,
         bulk_concurrency=args.concurrency,
         bulk_transport=transport,
+        bulk_retry_seconds=es.settings.retry_deadline,
     )
     job_type = JobType.INCREMENTAL if args.incremental else JobType.FULL
     progress = SyncProgress(f"{job_type} sync of {args.connector_id}")
@@ -131,7 +132,9 @@ async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     transport = HttpBulkTransport(es.settings)
     try:
-        options = SyncOptions(bulk_transport=transport)
+        options = SyncOptions(
+            bulk_transport=transport, bulk_retry_seconds=es.settings.retry_deadline
+        )
         await ConnectorsService(es.client, args.poll_interval, options).run()
     finally:
         await transport.close()

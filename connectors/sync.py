@@ -52,6 +52,8 @@ class SyncOptions:
     bulk_max_docs: int = defaults.BULK_MAX_DOCS
     bulk_max_bytes: int = defaults.BULK_MAX_BYTES
     bulk_concurrency: int = defaults.BULK_CONCURRENCY
+    # A batch is retried past BULK_MAX_RETRIES until this deadline (CONNECTORS_ES_RETRY_SECONDS).
+    bulk_retry_seconds: float = defaults.ES_RETRY_DEADLINE_SECONDS
     index_settings: dict[str, Any] = field(default_factory=dict)
     # Documents read between checkpoints and version comparisons; ids per scroll page.
     source_batch: int = defaults.SOURCE_BATCH
@@ -122,6 +124,7 @@ def _sink(client: AsyncElasticsearch, index: str, options: SyncOptions) -> BulkS
         max_docs=options.bulk_max_docs,
         max_bytes=options.bulk_max_bytes,
         concurrency=options.bulk_concurrency,
+        retry_seconds=options.bulk_retry_seconds,
     )
 
 

@@ -45,12 +45,14 @@ class EsSettings:
         if not resolved:
             raise ValueError("no Elasticsearch URL: pass --es-url or set CONNECTORS_ES_URL")
         deadline = env.get("CONNECTORS_ES_RETRY_SECONDS")
+        timeout = env.get("CONNECTORS_ES_REQUEST_TIMEOUT")
         return cls(
             url=resolved,
             username=env.get("CONNECTORS_ES_USERNAME"),
             password=env.get("CONNECTORS_ES_PASSWORD"),
             api_key=env.get("CONNECTORS_ES_API_KEY"),
             retry_deadline=float(deadline) if deadline else defaults.ES_RETRY_DEADLINE_SECONDS,
+            request_timeout=float(timeout) if timeout else defaults.REQUEST_TIMEOUT_SECONDS,
             ca_certs=env.get("CONNECTORS_ES_CA_CERTS"),
             verify_certs=env.get("CONNECTORS_ES_VERIFY_CERTS", "true").lower() not in FALSE,
             client_cert=env.get("CONNECTORS_ES_CLIENT_CERT"),

@@ -7,7 +7,9 @@ Nothing is dropped silently: every item ends up indexed, deleted, or in ``failur
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +71,7 @@ class BulkSink:
         concurrency: int = defaults.BULK_CONCURRENCY,
         max_retries: int = defaults.BULK_MAX_RETRIES,
         backoff: float = defaults.BULK_BACKOFF_SECONDS,
+        retry_seconds: float = 0.0,
     ) -> None:
         self.transport = transport  # its owner closes it
         self.index = index
@@ -76,6 +79,9 @@ class BulkSink:
         self.max_bytes = max_bytes
         self.max_retries = max_retries
         self.backoff = backoff
+        # Beyond max_retries, a batch is retried until this many seconds after its first
+        # attempt: a cluster restarting or paused for a minute is waited for, not failed.
+        self.retry_seconds = retry_seconds
         self.stats = SinkStats()
         self._buffer: list[_Item] = []
         self._buffer_bytes = 0
@@ -151,20 +157,24 @@ class BulkSink:
 
     async def _send(self, batch: list[_Item]) -> None:
         pending = batch
-        for attempt in range(self.max_retries + 1):
+        started = time.monotonic()
+        for attempt in itertools.count():
+            final = attempt >= self.max_retries and (
+                time.monotonic() - started >= self.retry_seconds
+            )
             body = b"".join(item.payload for item in pending)
             try:
                 items = await self.transport.send(body)
             except BulkUnavailable as exc:
-                if attempt == self.max_retries:
+                if final:
                     raise SinkError(
                         f"bulk request to index {self.index!r} failed after "
-                        f"{attempt + 1} attempts: {exc}"
+                        f"{attempt + 1} attempts in {time.monotonic() - started:.0f}s: {exc}"
                     ) from None
                 await self._sleep(attempt)
                 continue
             except BulkRejected as exc:
-                if exc.status not in RETRYABLE_STATUS or attempt == self.max_retries:
+                if exc.status not in RETRYABLE_STATUS or final:
                     raise SinkError(
                         f"bulk request to index {self.index!r} rejected: {exc}"
                     ) from None
@@ -178,7 +188,7 @@ class BulkSink:
                 )
             self.stats.batches += 1
             self.stats.bytes_sent += len(body)
-            pending = self._account(pending, items, final=attempt == self.max_retries)
+            pending = self._account(pending, items, final=final)
             if not pending:
                 return
             await self._sleep(attempt)
@@ -212,4 +222,5 @@ class BulkSink:
 
     async def _sleep(self, attempt: int) -> None:
         self.stats.retries += 1
-        await asyncio.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
+        pause = min(self.backoff * (2 ** min(attempt, 16)), defaults.ES_RETRY_BACKOFF_CAP_SECONDS)
+        await asyncio.sleep(pause * (0.5 + random.random()))

@@ -168,3 +168,56 @@ class Unused:
 
     async def close(self) -> None:
         pass
+
+
+class _Unavailable:
+    """A cluster that drops ``down`` requests (restarting, paused), then answers."""
+
+    def __init__(self, down: int) -> None:
+        self.down = down
+        self.calls = 0
+
+    async def send(self, body: bytes) -> list[dict[str, Any]]:
+        from connectors.es.bulk_transport import BulkUnavailable
+
+        self.calls += 1
+        if self.calls <= self.down:
+            raise BulkUnavailable("Connection refused")
+        return [{"index": {"_id": "1", "status": 201, "result": "created"}}]
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("retry_seconds", "ok"), [(0.0, False), (30.0, True)])
+def test_a_batch_is_retried_past_its_attempts_until_the_deadline(retry_seconds, ok):
+    """A restart outlasts 5 quick attempts: the deadline, not the count, decides."""
+    transport = _Unavailable(down=8)
+
+    async def go() -> SinkStats:
+        sink = BulkSink(transport, "idx", backoff=0, max_retries=2, retry_seconds=retry_seconds)
+        await sink.add_index("1", b"{}")
+        return await sink.close()
+
+    if ok:
+        assert asyncio.run(go()).indexed == 1
+        assert transport.calls == 9
+    else:
+        with pytest.raises(SinkError, match=r"failed after 3 attempts in \ds: Connection refused"):
+            asyncio.run(go())
+        assert transport.calls == 3
+
+
+def test_backoff_is_capped_so_a_long_outage_is_polled(monkeypatch):
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(sink_module.asyncio, "sleep", record)
+    monkeypatch.setattr(sink_module.random, "random", lambda: 0.5)
+    sink = BulkSink.__new__(BulkSink)
+    sink.backoff, sink.stats = 0.5, SinkStats()
+    for attempt in (0, 3, 30, 5000):
+        asyncio.run(sink._sleep(attempt))
+    assert slept == [0.5, 4.0, defaults.ES_RETRY_BACKOFF_CAP_SECONDS, 10.0]
