@@ -62,7 +62,7 @@ async def cmd_create(es: Es, args: argparse.Namespace) -> int:
 
 async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
     transport = HttpBulkTransport(es.settings)
-    options = SyncOptions(
+    options = SyncOptions.from_env(
         allow_mass_delete=args.allow_mass_delete,
         bulk_concurrency=args.concurrency,
         bulk_transport=transport,
@@ -95,6 +95,7 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
             "seconds": round(result.seconds, 3),
             "docs_per_second": round(result.docs_per_second, 1),
             "bytes_sent": result.bytes_sent,
+            "bulk_retries": result.retries,
             "peak_rss_mb": peak_rss_mb(),
         }
     print(json.dumps(line))
@@ -132,7 +133,7 @@ async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     transport = HttpBulkTransport(es.settings)
     try:
-        options = SyncOptions(
+        options = SyncOptions.from_env(
             bulk_transport=transport, bulk_retry_seconds=es.settings.retry_deadline
         )
         await ConnectorsService(es.client, args.poll_interval, options).run()

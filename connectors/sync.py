@@ -9,6 +9,7 @@ Rules that protect the user's data:
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,25 @@ class SyncOptions:
     checkpoint: Callable[[], Awaitable[None]] | None = None
     # Called between batches with (documents seen, documents written): progress displays.
     progress: Callable[[int, int], None] | None = None
+
+    @classmethod
+    def from_env(cls, **given: Any) -> SyncOptions:
+        """``given``, plus the batch sizes a deployment tunes through the environment:
+        CONNECTORS_BULK_MAX_DOCS and CONNECTORS_SOURCE_BATCH."""
+        for field_name, variable in ENV_TUNABLE.items():
+            raw = os.environ.get(variable)
+            if raw is None or field_name in given:
+                continue
+            if not raw.strip().isdigit() or int(raw) < 1:
+                raise ValueError(f"{variable} must be a positive whole number, not {raw!r}")
+            given[field_name] = int(raw)
+        return cls(**given)
+
+
+ENV_TUNABLE = {
+    "bulk_max_docs": "CONNECTORS_BULK_MAX_DOCS",
+    "source_batch": "CONNECTORS_SOURCE_BATCH",
+}
 
 
 @dataclass

@@ -9,7 +9,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from harness import defaults
 from harness.services.es_http import ElasticsearchEndpoint
@@ -46,16 +46,25 @@ def run_connectors(
 
 
 def create_connector(
-    es: ElasticsearchEndpoint, spec: Mapping[str, Any]
+    es: ElasticsearchEndpoint,
+    spec: Mapping[str, Any],
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``connectors create`` from a 0600 temp file (the spec holds the password)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         os.chmod(handle.name, 0o600)
         json.dump(spec, handle)
     try:
-        return run_connectors(es, "create", "--config", handle.name)
+        return run_connectors(es, "create", "--config", handle.name, extra_env=extra_env)
     finally:
         os.unlink(handle.name)
+
+
+def sync_args(connector_id: str, mode: str = "full", allow_mass_delete: bool = False) -> list[str]:
+    args = ["sync", "--", connector_id]
+    args[1:1] = ["--incremental"] if mode == "incremental" else []
+    args[1:1] = ["--allow-mass-delete"] if allow_mass_delete else []
+    return args
 
 
 def sync_connector(
@@ -66,7 +75,23 @@ def sync_connector(
     extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``connectors sync``; its stdout is one JSON object of counts when the sync ran."""
-    args = ["sync", connector_id]
-    args += ["--incremental"] if mode == "incremental" else []
-    args += ["--allow-mass-delete"] if allow_mass_delete else []
-    return run_connectors(es, *args, extra_env=extra_env)
+    return run_connectors(
+        es, *sync_args(connector_id, mode, allow_mass_delete), extra_env=extra_env
+    )
+
+
+def start_connectors(
+    es: ElasticsearchEndpoint,
+    args: list[str],
+    log: IO[str],
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """``connectors ARGS`` in the background, output to ``log``: for scenarios that kill
+    or signal it."""
+    return subprocess.Popen(
+        ["connectors", *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=connectors_env(es, extra_env),
+    )

@@ -116,6 +116,8 @@ def scenario_run(
                 [(r.scenario, r.mode, r.docs, round(r.seconds, 3)) for r in run.records],
             )
         )
+        if run.facts:
+            request.node.user_properties.append(("scenario_facts", (run.name, run.facts)))
         run.cleanup()
 
 
@@ -125,6 +127,7 @@ class ScenarioReport:
 
     def __init__(self) -> None:
         self.records: list[SyncRecord] = []
+        self.facts: list[tuple[str, dict[str, Any]]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown":
@@ -133,8 +136,15 @@ class ScenarioReport:
             if key == "scenario_syncs":
                 rows: list[tuple[str, str, int, float]] = value  # type: ignore[assignment]
                 self.records.extend(SyncRecord(*row) for row in rows)
+            elif key == "scenario_facts":
+                self.facts.append(value)  # type: ignore[arg-type]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.facts:
+            terminalreporter.section("fault scenario figures")
+            for name, facts in self.facts:
+                shown = ", ".join(f"{key}={value}" for key, value in facts.items())
+                terminalreporter.write_line(f"{name[:50]:<50} {shown}")
         if not self.records:
             return
         terminalreporter.section("scenario syncs")

@@ -60,6 +60,9 @@ class ServicePool:
     def endpoint(self, name: str) -> Any:
         return self.get(name).endpoint
 
+    def is_private(self, service: Any) -> bool:
+        return any(service is mine for mine in self._private.values())
+
     def private(self, name: str) -> DisruptableService:
         """An instance of ``name`` for this session alone, that a fault scenario may pause,
         kill and restart without touching what other tests (or xdist workers, or a later
@@ -143,6 +146,20 @@ def kind_fixtures() -> dict[str, Callable[..., Any]]:
         for alias in filter(None, (f"{kind.name}_endpoint", kind.fixture_alias)):
             made[f"_fixture_{alias}"] = _endpoint_fixture(kind.name, alias)
     return made
+
+
+@pytest.fixture(scope="session")
+def private_service(harness_services: ServicePool) -> Callable[[str], DisruptableService]:
+    """``private_service("elasticsearch")``: this session's own instance of a kind, for a
+    scenario that pauses, kills or restarts it (skipped on the external backend)."""
+
+    def get(name: str) -> DisruptableService:
+        try:
+            return harness_services.private(name)
+        except ServiceError as exc:
+            pytest.skip(str(exc))
+
+    return get
 
 
 @pytest.fixture(scope="session")

@@ -28,12 +28,14 @@ from harness.plugin_services import (
     POOL_KEY,
     harness_services,
     kind_fixtures,
+    private_service,
     run_namespace,
 )
 from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.options import BACKENDS, HarnessOptions, dest
 from harness.services.provider import choose_backend
+from harness.services.reuse import ReusedService
 from harness.services.workdirs import clean_stale
 from harness.xdist_sharing import ServiceBroker
 
@@ -45,6 +47,7 @@ __all__ = [  # fixtures this plugin provides, besides the generated per-kind one
     "corpus_size",
     "fault_corpus_size",
     "harness_services",
+    "private_service",
     "run_namespace",
     "scenario_label",
     "scenario_run",
@@ -185,7 +188,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         endpoint = service.endpoint
         kept = (
             " (kept running: `harness down` stops it)"
-            if config.stash[OPTIONS_KEY].reuse and service.backend == "local"
+            if isinstance(service, ReusedService)
+            else " (private to the scenarios that disrupt it; stopped)"
+            if pool is not None and pool.is_private(service)
             else ""
         )
         terminalreporter.write_line(

@@ -60,6 +60,12 @@ class SourceFixture(Protocol):
         table (loaded by ``load_edge_cases``); return its name as errors must give it."""
         ...
 
+    def read_in_small_pieces(self) -> None:
+        """Have ``configuration()`` read in small round trips (a fetch size, a page size),
+        so a fault scenario's disruption lands between acknowledged writes; a source that
+        cannot may do nothing."""
+        ...
+
     def expected_docs(self) -> Any: ...
     def expected_count(self) -> int: ...
     def configuration(self) -> dict[str, Any]: ...
@@ -111,6 +117,7 @@ class ScenarioRun:
     index: str
     connector_id: str
     records: list[SyncRecord] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # figures a fault scenario reports
     last_outcome: SyncOutcome | None = None
     last_mode: str = "full"
 
@@ -135,6 +142,10 @@ class ScenarioRun:
         if expect_ok and not outcome.ok:
             raise AssertionError(f"{mode} sync failed ({outcome.status}): {outcome.error}")
         return outcome
+
+    def note(self, **facts: Any) -> None:
+        """Figures for the end-of-run table (time to recover, faults injected...)."""
+        self.facts.update(facts)
 
     def assert_index_matches(self) -> None:
         assert_index_matches_source(

@@ -11,16 +11,27 @@ Assertions only look at outcomes (the index, the job record), so any implementat
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
-from harness.connectors_cli import connector_timezone, create_connector, sync_connector
+from harness.connectors_cli import (
+    connector_timezone,
+    create_connector,
+    start_connectors,
+    sync_args,
+    sync_connector,
+)
 from harness.result_protocol import parse_result
 from harness.services.es_http import ElasticsearchEndpoint
 
@@ -55,13 +66,38 @@ class SyncOutcome:
         return int(self.counts.get("seen", 0))
 
 
+SERVICE_POLL_SECONDS = 0.2
+
+
 class SyncSubject(Protocol):
     name: str
     records_jobs: bool  # writes .elastic-connectors-sync-jobs, so job records can be checked
+    endpoint: ElasticsearchEndpoint
+    # Extra environment for the sync (CONNECTORS_ES_REQUEST_TIMEOUT=..., ...): fault
+    # scenarios tune timeouts through it.
+    env: dict[str, str]
 
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome: ...
+
+
+@runtime_checkable
+class ProcessSubject(SyncSubject, Protocol):
+    """A subject whose sync is a process of its own, which a scenario can kill."""
+
+    def start(self, spec: ConnectorSpec, log: IO[str], mode: str = "full") -> subprocess.Popen[str]:
+        """The sync, started and not waited for."""
+        ...
+
+
+@runtime_checkable
+class ServiceSubject(ProcessSubject, Protocol):
+    """A subject with a long-running service that runs pending jobs."""
+
+    def start_service(self, spec: ConnectorSpec, log: IO[str]) -> subprocess.Popen[str]:
+        """The service, for the connector ``spec`` (saved first), started."""
+        ...
 
 
 def _redact(text: str, spec: ConnectorSpec) -> str:
@@ -77,11 +113,13 @@ class InProcessSubject:
 
     def __init__(self, endpoint: ElasticsearchEndpoint) -> None:
         self.endpoint = endpoint
+        self.env: dict[str, str] = {}
 
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
-        return asyncio.run(self._sync(spec, mode, allow_mass_delete))
+        with _environ(self.env):
+            return asyncio.run(self._sync(spec, mode, allow_mass_delete))
 
     async def _sync(self, spec: ConnectorSpec, mode: str, allow_mass_delete: bool) -> SyncOutcome:
         from connectors.api import save_connector, sync_connector
@@ -92,7 +130,11 @@ class InProcessSubject:
 
         started = time.perf_counter()
         auth = self.endpoint.basic_auth()
-        settings = EsSettings(self.endpoint.url, *(auth or (None, None)))
+        settings = dataclasses.replace(
+            EsSettings.from_env(self.endpoint.url), username=None, password=None
+        )
+        if auth:
+            settings = dataclasses.replace(settings, username=auth[0], password=auth[1])
         client = es_client(settings)
         transport = HttpBulkTransport(settings)  # the CLI's path, in this process
         try:
@@ -102,7 +144,11 @@ class InProcessSubject:
                 return SyncOutcome(
                     False, "refused", _redact(str(exc), spec), {}, time.perf_counter() - started
                 )
-            options = SyncOptions(allow_mass_delete=allow_mass_delete, bulk_transport=transport)
+            options = SyncOptions.from_env(
+                allow_mass_delete=allow_mass_delete,
+                bulk_transport=transport,
+                bulk_retry_seconds=settings.retry_deadline,
+            )
             outcome = await sync_connector(client, spec.id, JobType(mode), options)
         finally:
             await transport.close()
@@ -117,6 +163,7 @@ class InProcessSubject:
                 "unchanged": result.unchanged,
                 "deleted": result.deleted,
                 "failed": result.failed,
+                "bulk_retries": result.retries,
             }
         )
         return SyncOutcome(
@@ -134,19 +181,20 @@ class CliSubject:
 
     def __init__(self, endpoint: ElasticsearchEndpoint) -> None:
         self.endpoint = endpoint
-        self._saved: dict[str, dict[str, Any]] = {}  # connector id -> the spec it was saved with
+        self.env: dict[str, str] = {}
+        self._saved: dict[tuple[str, str], dict[str, Any]] = {}  # (ES, id) -> spec saved
 
     def create(self, spec: ConnectorSpec) -> subprocess.CompletedProcess[str]:
         """``connectors create``, unless this very spec was saved already: a second
         interpreter start per sync would double the suite's fixed cost."""
-        wanted = spec.to_dict()
-        if self._saved.get(spec.id) == wanted:
+        wanted, key = spec.to_dict(), (self.endpoint.url, spec.id)
+        if self._saved.get(key) == wanted:
             return subprocess.CompletedProcess(["connectors", "create"], 0, "", "")
-        done = create_connector(self.endpoint, wanted)
+        done = create_connector(self.endpoint, wanted, self.env)
         if done.returncode == 0:
-            self._saved[spec.id] = wanted
+            self._saved[key] = wanted
         else:
-            self._saved.pop(spec.id, None)
+            self._saved.pop(key, None)
         return done
 
     def sync(
@@ -162,8 +210,22 @@ class CliSubject:
                 {},
                 time.perf_counter() - started,
             )
-        done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete)
+        done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete, self.env)
         return _outcome(done, spec, time.perf_counter() - started)
+
+    def start(self, spec: ConnectorSpec, log: IO[str], mode: str = "full") -> subprocess.Popen[str]:
+        self._created(spec)
+        return start_connectors(self.endpoint, sync_args(spec.id, mode), log, self.env)
+
+    def start_service(self, spec: ConnectorSpec, log: IO[str]) -> subprocess.Popen[str]:
+        self._created(spec)
+        args = ["service", "--poll-interval", str(SERVICE_POLL_SECONDS)]
+        return start_connectors(self.endpoint, args, log, self.env)
+
+    def _created(self, spec: ConnectorSpec) -> None:
+        created = self.create(spec)
+        if created.returncode != 0:
+            raise AssertionError(f"connectors create failed: {_redact(created.stderr, spec)}")
 
 
 class CommandSubject:
@@ -173,11 +235,45 @@ class CommandSubject:
     def __init__(self, endpoint: ElasticsearchEndpoint, template: str) -> None:
         self.endpoint = endpoint
         self.template = template
+        self.env: dict[str, str] = {}
 
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
         started = time.perf_counter()
+        with self._command(spec, mode, allow_mass_delete) as (command, env, _):
+            done = subprocess.run(
+                command,
+                shell=True,
+                capture_output=True,
+                text=True,
+                timeout=3600,
+                check=False,
+                env=env,
+            )
+        return _outcome(done, spec, time.perf_counter() - started)
+
+    def start(self, spec: ConnectorSpec, log: IO[str], mode: str = "full") -> subprocess.Popen[str]:
+        with self._command(spec, mode, False, keep=True) as (command, env, path):
+            # exec: the shell becomes the command, so a signal reaches the sync itself
+            process = subprocess.Popen(
+                f"exec {command}",
+                shell=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=env,
+            )
+        # The spec file holds the password: removed as soon as the command has ended.
+        threading.Thread(target=_unlink_after, args=(process, path), daemon=True).start()
+        return process
+
+    @contextmanager
+    def _command(
+        self, spec: ConnectorSpec, mode: str, allow_mass_delete: bool, keep: bool = False
+    ) -> Iterator[tuple[str, dict[str, str], str]]:
+        """The filled-in command line and its environment; the spec file (0600, it holds
+        the password) is removed afterwards unless the command outlives the block."""
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(spec.to_dict() | {"allow_mass_delete": allow_mass_delete}, handle)
         try:
@@ -188,18 +284,11 @@ class CommandSubject:
                 config=shlex.quote(handle.name),
                 mode=mode,
             )
-            done = subprocess.run(
-                command,
-                shell=True,
-                capture_output=True,
-                text=True,
-                timeout=3600,
-                check=False,
-                env=dict(os.environ, TZ=connector_timezone()),  # hostile here too
-            )
+            # hostile zone here too
+            yield command, dict(os.environ, TZ=connector_timezone(), **self.env), handle.name
         finally:
-            os.unlink(handle.name)
-        return _outcome(done, spec, time.perf_counter() - started)
+            if not keep:
+                os.unlink(handle.name)
 
 
 def _outcome(
@@ -219,6 +308,27 @@ def _outcome(
 
 def _redact_opt(text: str | None, spec: ConnectorSpec) -> str | None:
     return _redact(text, spec) if text else None
+
+
+def _unlink_after(process: subprocess.Popen[str], path: str) -> None:
+    process.wait()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+@contextmanager
+def _environ(extra: dict[str, str]) -> Iterator[None]:
+    """In-process subjects read their settings from this process's environment."""
+    saved = {key: os.environ.get(key) for key in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def make_subject(description: str, endpoint: ElasticsearchEndpoint) -> SyncSubject:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import pytest
 
+from harness.crash_suite import CrashSuite
 from harness.fault_suite import FaultSuite
 from harness.index_reader import IndexReader
 from harness.scenario import ConnectorScenario, ScenarioRun
@@ -30,7 +31,7 @@ INCREMENTAL_READ_OVERHEAD = 0.1
 requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
-class StandardSuite(FaultSuite):
+class StandardSuite(FaultSuite, CrashSuite):
     scenario: ClassVar[ConnectorScenario]
 
     @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import threading
 import time
@@ -70,6 +71,7 @@ class FaultProxy:
         self.stats = FaultStats()
         self._rules: list[Rule] = []
         self._latency = 0.0
+        self._rate = 0
         self._stalled_until = 0.0
         self._cut_at: int | None = None
         self._lock = threading.Lock()
@@ -98,6 +100,21 @@ class FaultProxy:
     def latency(self, seconds: float) -> None:
         self._latency = seconds
 
+    def throttle(self, bytes_per_second: int) -> None:
+        """TCP mode: what comes back from upstream trickles at this rate, so a read of even
+        a tiny corpus lasts long enough to be disrupted part-way."""
+        self._rate = bytes_per_second
+
+    def hold(self) -> None:
+        """Hold every request and relayed byte until ``release``: a reader blocked at a
+        known point, so a scenario can disrupt something else while it waits."""
+        self._stalled_until = math.inf
+
+    def release(self) -> None:
+        """End a hold (or a stall) and any throttle: the rest flows at full speed."""
+        self._stalled_until = 0.0
+        self._rate = 0
+
     def stall(self, seconds: float) -> None:
         """Hold every request (and every relayed byte) for this long from now."""
         self._stalled_until = time.monotonic() + seconds
@@ -116,6 +133,7 @@ class FaultProxy:
         with self._lock:
             self._rules.clear()
         self._latency = 0.0
+        self._rate = 0
         self._stalled_until = 0.0
         self._cut_at = None
 
@@ -232,8 +250,10 @@ class FaultProxy:
 
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, up: bool) -> None:
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
-                while data := await src.read(65536):
+                while data := await src.read(self._chunk(up)):
                     await self._delay()
+                    if self._rate and not up:
+                        await asyncio.sleep(len(data) / self._rate)  # the link's speed
                     if up:
                         self.stats.bytes_up += len(data)
                     else:
@@ -248,6 +268,9 @@ class FaultProxy:
 
         await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
         self._writers -= {writer, up_writer}
+
+    def _chunk(self, up: bool) -> int:
+        return 65536 if up or not self._rate else max(1, self._rate // 20)
 
     async def _cut_all(self) -> int:
         writers = list(self._writers)

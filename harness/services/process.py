@@ -12,10 +12,12 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from harness.services.base import ServiceError
 from harness.services.privileges import ServiceUser
 from harness.services.reaper import Reaper, group_alive, kill_group, process_tree
 
@@ -85,9 +87,16 @@ class ServiceProcess:
         if self._watched:
             Reaper.get().untrack(self.pgid)
 
-    def kill(self) -> None:
-        """SIGKILL the whole tree at once: a crash, with no chance to flush or clean up."""
+    def kill(self, timeout: float = 30.0) -> None:
+        """SIGKILL the whole tree at once: a crash, with no chance to flush or clean up.
+        Returns once every process is gone (a big JVM takes a moment to be torn down)."""
+        members = self.tree()
         self.stop(grace=0, first=signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while self.group_alive() or any(pid in process_tree(pid) for pid in members):
+            if time.monotonic() > deadline:
+                raise ServiceError(f"{self.name}: processes {members} outlived SIGKILL")
+            time.sleep(0.05)
 
     def signal_tree(self, signum: int) -> None:
         """Every process of the service, including children in sessions of their own

@@ -237,11 +237,28 @@ def _retry_with_new_ids() -> None:
     HttpBulkTransport.send = send  # type: ignore[method-assign]
 
 
+def _bulk_not_retried_when_unreachable() -> None:
+    """A sink that retries busy answers (429/503) but gives up on a refused or dropped
+    connection: a cluster restarting mid-sync fails the sync."""
+    from connectors.es.bulk_transport import BulkRejected, BulkUnavailable, HttpBulkTransport
+
+    original = HttpBulkTransport.send
+
+    async def send(self, body: bytes):  # type: ignore[no-untyped-def]
+        try:
+            return await original(self, body)
+        except BulkUnavailable as exc:
+            raise BulkRejected(599, f"unreachable: {exc}") from None
+
+    HttpBulkTransport.send = send  # type: ignore[method-assign]
+
+
 VARIANTS = {
     "no-retry-on-state-requests": _no_retry_on_state_requests,
     "no-heartbeat-reclaim": _no_heartbeat_reclaim,
     "no-per-connector-lease": _no_per_connector_lease,
     "retry-with-new-ids": _retry_with_new_ids,
+    "bulk-not-retried-when-unreachable": _bulk_not_retried_when_unreachable,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

@@ -32,6 +32,10 @@ CASES = {
         "test_bulk_storms_lose_and_duplicate_nothing",
         "extra (in the index, not in the source",
     ),
+    "bulk-not-retried-when-unreachable": (
+        "test_elasticsearch_killed_and_restarted_mid_sync_loses_nothing",
+        "a sync failed over an Elasticsearch restart",
+    ),
     "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
     "duplicate-ids": ("test_full_sync", "duplicates (the same source document under two ids)"),
     "dropped-last-batch": ("test_full_sync", "missing (in the source, not in the index)"),
