@@ -35,6 +35,7 @@ from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.options import BACKENDS, HarnessOptions, dest
 from harness.services.provider import choose_backend
+from harness.services.reaper import Reaper
 from harness.services.reuse import ReusedService
 from harness.services.workdirs import clean_stale
 from harness.xdist_sharing import ServiceBroker
@@ -122,6 +123,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def is_xdist_controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A reaper killed during the run is replaced before the next test (with a warning):
+    otherwise a SIGKILLed session from then on would orphan its services."""
+    Reaper.check()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

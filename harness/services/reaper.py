@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable
 
 GRACE_SECONDS = 10.0
@@ -120,13 +121,24 @@ def serve(stream: Iterable[str]) -> None:  # pragma: no cover - runs in the reap
         shutil.rmtree(path, ignore_errors=True)
 
 
+class ReaperDied(RuntimeWarning):
+    """The watchdog was killed: until replaced, a SIGKILLed harness would orphan services."""
+
+
 class Reaper:
-    """Client side: one reaper child per harness process, started on first use."""
+    """Client side: one reaper child per harness process, started on first use.
+
+    The client remembers what it asked the reaper to watch. If the reaper dies (killed by a
+    user's ``pkill python``, an OOM kill), the next use -- and ``check``, which the plugin
+    calls before every test -- notices, warns, starts a new one and hands it everything
+    the dead one watched, so no service is left unguarded."""
 
     _instance: Reaper | None = None
     _lock = threading.Lock()
 
-    def __init__(self) -> None:
+    def __init__(self, groups: Iterable[int] = (), dirs: Iterable[str] = ()) -> None:
+        self.groups: set[int] = set(groups)
+        self.dirs: set[str] = set(dirs)
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "harness.services.reaper"],
             stdin=subprocess.PIPE,
@@ -134,33 +146,73 @@ class Reaper:
             start_new_session=True,  # Ctrl-C in the terminal must not kill it before teardown
             close_fds=True,
         )
+        for pgid in self.groups:
+            self._write(f"track {pgid}")
+        for path in self.dirs:
+            self._write(f"dir {path}")
 
     @classmethod
     def get(cls) -> Reaper:
         with cls._lock:
-            if cls._instance is None or cls._instance._proc.poll() is not None:
-                cls._instance = cls()
-            return cls._instance
+            current = cls._instance
+            if current is None:
+                current = cls._instance = cls()
+            elif not current.alive():
+                current = cls._instance = current._replaced()
+            return current
+
+    @classmethod
+    def check(cls) -> str | None:
+        """Replace a dead reaper now; returns what happened, if anything."""
+        with cls._lock:
+            current = cls._instance
+            if current is None or current.alive():
+                return None
+            cls._instance = current._replaced()
+            return cls._instance.replaced_note
+
+    replaced_note: str | None = None
+
+    def _replaced(self) -> Reaper:
+        code = self._proc.poll()
+        fresh = Reaper(self.groups, self.dirs)
+        fresh.replaced_note = (
+            f"the service reaper (pid {self.pid}) died (exit {code}); reaper {fresh.pid} "
+            f"now watches its {len(self.groups)} service group(s) and {len(self.dirs)} dir(s)"
+        )
+        warnings.warn(fresh.replaced_note, ReaperDied, stacklevel=3)
+        return fresh
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
 
     @property
     def pid(self) -> int:
         return self._proc.pid
 
-    def _send(self, line: str) -> None:
+    def _write(self, line: str) -> None:
         assert self._proc.stdin is not None
         self._proc.stdin.write(line + "\n")
         self._proc.stdin.flush()
 
+    def _send(self, line: str) -> None:
+        with contextlib.suppress(OSError):  # it died since get(): the next get() replaces it
+            self._write(line)
+
     def track(self, pgid: int) -> None:
+        self.groups.add(pgid)
         self._send(f"track {pgid}")
 
     def untrack(self, pgid: int) -> None:
+        self.groups.discard(pgid)
         self._send(f"untrack {pgid}")
 
     def track_dir(self, path: str) -> None:
+        self.dirs.add(path)
         self._send(f"dir {path}")
 
     def untrack_dir(self, path: str) -> None:
+        self.dirs.discard(path)
         self._send(f"undir {path}")
 
 
