@@ -23,6 +23,7 @@ from connectors.api import ConnectorSpecError, save_connector, sync_connector
 from connectors.config import ConfigError
 from connectors.es.bulk_transport import HttpBulkTransport
 from connectors.es.client import EsSettings, es_client
+from connectors.es.retrying import EsUnavailable
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType
 from connectors.progress import SyncProgress
 from connectors.service import ConnectorsService
@@ -202,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"connectors: {exc}", file=sys.stderr)
         return 2
+    except EsUnavailable as exc:  # written for the user: operation, server, cause, fix
+        print(f"connectors: {exc}", file=sys.stderr)
+        return 1
     except (CliError, ConnectorSpecError, LookupError, ValueError, OSError) as exc:
         print(f"connectors: {exc}", file=sys.stderr)
         return 1

@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import base64
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, TransportError
 
 from connectors.es.client import COMPAT_JSON, COMPAT_NDJSON, EsSettings
+from connectors.es.tls import TLS_HINT
 
 BULK_PATH = "/_bulk?filter_path=items.*.status,items.*.error"  # a tenth of the full response
 
 
 class BulkUnavailable(Exception):
     """The request did not get an answer (connection refused, reset, timeout)."""
+
+
+class BulkTlsError(Exception):
+    """The TLS handshake failed: retrying cannot help."""
 
 
 class BulkRejected(Exception):
@@ -86,6 +92,10 @@ class HttpBulkTransport:
                 payload = await response.read()
                 if response.status >= 400:
                     raise BulkRejected(response.status, payload.decode(errors="replace"))
+        except aiohttp.ClientSSLError as exc:
+            where = urlsplit(self.url)
+            server = f"{where.scheme}://{where.hostname}:{where.port}"  # never credentials
+            raise BulkTlsError(f"TLS failed with {server}: {exc}; {TLS_HINT}") from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise BulkUnavailable(f"{type(exc).__name__}: {exc}") from None
         items: list[dict[str, Any]] = orjson.loads(payload)["items"]

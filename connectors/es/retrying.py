@@ -13,9 +13,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from elastic_transport import AsyncTransport, ConnectionError, ConnectionTimeout
+from elastic_transport import AsyncTransport, ConnectionError, ConnectionTimeout, TlsError
 
 from connectors import defaults
+from connectors.es.tls import TLS_HINT
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
 
@@ -45,6 +46,11 @@ class RetryingTransport(AsyncTransport):
             attempt += 1
             try:
                 response = await super().perform_request(method, target, **kwargs)
+            except TlsError as exc:  # a certificate does not become valid by waiting
+                raise EsUnavailable(
+                    f"Elasticsearch {method} {target.split('?', 1)[0]} at {self._where()}: "
+                    f"TLS failed (not retried): {_reason(exc)}; {TLS_HINT}"
+                ) from None
             except (ConnectionError, ConnectionTimeout) as exc:
                 failure = _reason(exc)
             else:

@@ -17,7 +17,12 @@ from typing import Any
 import orjson
 
 from connectors import defaults
-from connectors.es.bulk_transport import BulkRejected, BulkTransport, BulkUnavailable
+from connectors.es.bulk_transport import (
+    BulkRejected,
+    BulkTlsError,
+    BulkTransport,
+    BulkUnavailable,
+)
 
 RETRYABLE_STATUS = {429, 502, 503, 504}
 
@@ -173,6 +178,8 @@ class BulkSink:
                     ) from None
                 await self._sleep(attempt)
                 continue
+            except BulkTlsError as exc:
+                raise SinkError(f"bulk request to index {self.index!r} failed: {exc}") from None
             except BulkRejected as exc:
                 if exc.status not in RETRYABLE_STATUS or final:
                     raise SinkError(

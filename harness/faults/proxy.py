@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import math
 import re
+import ssl
 import threading
 import time
 from collections import Counter
@@ -65,9 +66,14 @@ class FaultStats:
 
 
 class FaultProxy:
-    def __init__(self, host: str, port: int, http: bool = True) -> None:
+    def __init__(
+        self, host: str, port: int, http: bool = True, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """``tls``: HTTP mode serves HTTPS with this server context (a TLS front for a
+        plain-HTTP cluster, to test clients' certificate settings)."""
         self.upstream = (host, port)
         self.http = http
+        self.tls = tls
         self.stats = FaultStats()
         self._rules: list[Rule] = []
         self._latency = 0.0
@@ -137,7 +143,8 @@ class FaultProxy:
         self._stalled_until = 0.0
         self._cut_at = None
 
-    def url(self, scheme: str = "http") -> str:
+    def url(self, scheme: str | None = None) -> str:
+        scheme = scheme or ("https" if self.tls else "http")
         return f"{scheme}://{self.address[0]}:{self.address[1]}"
 
     def close(self) -> None:
@@ -188,7 +195,7 @@ class FaultProxy:
             app.router.add_route("*", "/{tail:.*}", self._relay_http)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, LOOPBACK, 0)
+            site = web.TCPSite(runner, LOOPBACK, 0, ssl_context=self.tls)
             await site.start()
             self._address = runner.addresses[0][:2]
         else:
