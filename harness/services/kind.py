@@ -174,6 +174,7 @@ class ServiceKind(ABC):
     endpoint_class: ClassVar[type]
     fixture_alias: ClassVar[str | None] = None  # an extra endpoint fixture name, e.g. "pg_endpoint"
     needed_by_default: ClassVar[bool] = False  # what `harness up` starts when not told
+    local_only: ClassVar[bool] = False  # no container: the docker backend runs it locally
     # Names the harness creates in this service (indices, schemas, buckets): the characters
     # allowed besides [a-z0-9], as separator, and the longest name, leaving room for
     # what a fixture derives from it (a role named after a schema...).

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 
 from harness.services.base import ServiceError, ServiceStartError
 from harness.services.ports import free_port, require_free
-from harness.services.privileges import ServiceUser, service_user
+from harness.services.privileges import ServiceUser, current_user, service_user
 from harness.services.process import ServiceProcess
 from harness.services.wait import WaitFor
 from harness.services.workdirs import Workdir
@@ -50,6 +50,9 @@ class LocalService(ABC):
     backend = "local"
     stop_signal: ClassVar[int] = signal.SIGTERM
     bind_failure_markers: ClassVar[tuple[str, ...]] = ("Address already in use",)
+    # Servers (Elasticsearch, PostgreSQL) refuse root: they run as HARNESS_SERVICE_USER.
+    # Our own code (the fault proxy) runs as us, with our interpreter.
+    unprivileged: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -87,7 +90,7 @@ class LocalService(ABC):
     def start(cls, config: Any, *, detached: bool = False) -> Self:
         """Start and wait until ready. ``detached`` services outlive this process (reuse):
         the reaper does not watch them and their work dir belongs to the service."""
-        user = service_user()
+        user = service_user() if cls.unprivileged else current_user()
         workdir = Workdir.create(cls.name, watched=not detached)
         try:
             prepared = cls.prepare(config, workdir.path, user)

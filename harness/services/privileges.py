@@ -37,11 +37,16 @@ class ServiceUser:
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
 
+def current_user() -> ServiceUser:
+    """Ourselves: for a service that is our own code and needs our interpreter."""
+    entry = pwd.getpwuid(os.geteuid())
+    return ServiceUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
+
+
 def service_user() -> ServiceUser:
     """The user services run as: ourselves, unless we are root."""
     if os.geteuid() != 0:
-        entry = pwd.getpwuid(os.geteuid())
-        return ServiceUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
+        return current_user()
     name = os.environ.get("HARNESS_SERVICE_USER", defaults.SERVICE_USER)
     try:
         entry = pwd.getpwnam(name)

@@ -33,11 +33,15 @@ def choose_backend(
     """auto = external if configured for this kind, else docker if an engine answers,
     else local. Returns the backend and the reason, for the pytest header."""
     if options.backend != "auto":
-        return options.backend, "requested"
-    if options.config(name).external_target() is not None:
+        chosen = options.backend, "requested"
+    elif options.config(name).external_target() is not None:
         return "external", "an external endpoint is configured"
-    ok, why = docker_status()
-    return ("docker", why) if ok else ("local", why)
+    else:
+        ok, why = docker_status()
+        chosen = ("docker", why) if ok else ("local", why)
+    if chosen[0] == "docker" and registry.kind(name).local_only:
+        return "local", f"{name} has no container: it runs beside the tests"
+    return chosen
 
 
 def start_reusable(name: str, options: HarnessOptions) -> ReusedService:

@@ -94,3 +94,10 @@ def test_a_switch_takes_no_value_and_reads_truthy_variables(monkeypatch):
     assert HarnessOptions.from_env().config("elasticsearch").trust_unverified is True
     monkeypatch.setenv("HARNESS_ES_TRUST_UNVERIFIED", "0")
     assert HarnessOptions.from_env().config("elasticsearch").trust_unverified is False
+
+
+def test_a_kind_without_a_container_runs_locally_on_the_docker_backend():
+    assert choose_backend("fault_proxy", HarnessOptions(), engine)[0] == "local"
+    backend, reason = choose_backend("fault_proxy", HarnessOptions(backend="docker"), engine)
+    assert (backend, reason) == ("local", "fault_proxy has no container: it runs beside the tests")
+    assert choose_backend("postgresql", HarnessOptions(backend="docker"), engine)[0] == "docker"
