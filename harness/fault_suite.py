@@ -32,6 +32,7 @@ class FaultSuite:
             proxy.cut(r"/_bulk", limit=1)
             run.sync()
         assert sum(proxy.stats.faults.values()) == 3, f"faults injected: {proxy.stats.faults}"
+        run.note(faults=dict(proxy.stats.faults), bulk_retries=_retries(run))
         run.assert_index_matches()
         run.assert_job(status="completed", indexed_document_count=run.fixture.expected_count())
         assert_no_live_job(run)
@@ -49,6 +50,7 @@ class FaultSuite:
             proxy.fail(NOT_BULK, 503, every=2)
             run.sync()
         assert proxy.stats.faults["503"] >= 5, f"too few faults to mean much: {proxy.stats}"
+        run.note(answered_503=proxy.stats.faults["503"], requests=proxy.stats.requests)
         run.assert_index_matches()
         run.assert_job(status="completed")
         assert_no_live_job(run)
@@ -71,6 +73,7 @@ class FaultSuite:
             assert deleted == 0, f"a sync cut off from its source deleted {deleted} documents"
             run.assert_job(status="error")
             assert run.index_count() == expected_before
+            run.note(connections_cut=proxy.stats.connections_cut, deleted_by_failed_sync=deleted)
             run.sync(configuration=configuration)
         run.assert_index_matches()
         assert_no_live_job(run)
@@ -126,6 +129,7 @@ class FaultSuite:
                 f"the second sync failed for another reason than the first one running: {o.error}"
             )
         written = sum(o.counts.get("indexed", 0) for o in outcomes)
+        run.note(refused=len(refused), written=written)
         assert written == run.fixture.expected_count(), (
             f"two concurrent syncs wrote {written} documents for "
             f"{run.fixture.expected_count()} rows: one sync per connector must run at a time"
@@ -143,6 +147,11 @@ class FaultSuite:
         run.sync()
         run.assert_index_matches()
         assert_no_live_job(run)
+
+
+def _retries(run: ScenarioRun) -> object:
+    outcome = run.last_outcome
+    return outcome.counts.get("bulk_retries", "?") if outcome is not None else "?"
 
 
 def abandon_a_job(run: ScenarioRun) -> None:
