@@ -3,6 +3,7 @@ sensitive values never appear in reprs, logs or error messages."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,13 @@ class ConfigField:
         return value
 
 
+def _unknown(name: str, known: set[str]) -> str:
+    """A typo is the usual cause: name the nearest valid field."""
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else f"; known fields: {', '.join(sorted(known))}"
+    return f"{name}: unknown field{hint}"
+
+
 @dataclass(frozen=True)
 class ConfigSchema:
     fields: tuple[ConfigField, ...]
@@ -77,7 +85,7 @@ class ConfigSchema:
     def parse(self, raw: Mapping[str, Any]) -> Config:
         """Apply defaults, check types and validations; raise one error naming every problem."""
         known = {f.name for f in self.fields}
-        problems = [f"{name}: unknown field" for name in raw if name not in known]
+        problems = [_unknown(name, known) for name in raw if name not in known]
         values: dict[str, Any] = {}
         for spec in self.fields:
             value = raw.get(spec.name, spec.default)

@@ -13,6 +13,7 @@ from itertools import islice
 from typing import Any
 
 from harness.index_reader import CHUNK, IndexReader
+from harness.job_record import FINISHED, connector_problems, job_problems
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 
 SHOWN = 5
@@ -250,7 +251,16 @@ def assert_job_record(
     """The latest sync job of the connector has this status, type and exact counts
     (e.g. ``indexed_document_count=10``, ``deleted_document_count=0``)."""
     job = latest_job(endpoint, connector_id)
-    check_job(job, f"sync job record of {connector_id!r}", status, job_type, **counts)
+    what = f"sync job record of {connector_id!r}"
+    check_job(job, what, status, job_type, **counts)
+    if job.get("status") in FINISHED:  # and the rest of the record, and the connector's
+        reader = IndexReader(endpoint, job["connector"]["index_name"])
+        reader.refresh()
+        connector = es_request(endpoint, "GET", f"/.elastic-connectors/_doc/{connector_id}")
+        problems = job_problems(job, reader.count())
+        problems += connector_problems(connector["_source"], job)
+        if problems:
+            raise OutcomeError(f"{what}: " + "; ".join(problems))
     return job
 
 

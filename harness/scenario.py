@@ -3,7 +3,7 @@ subject, the index and the connector id, with the outcome checks bound to them."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from harness.assertions import (
 from harness.byte_counter import ByteCounter
 from harness.index_reader import IndexReader
 from harness.result_protocol import as_job_record
+from harness.secret_leaks import leak_problems
 from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 from harness.subjects import ConnectorSpec, SyncOutcome, SyncSubject
 
@@ -24,13 +25,20 @@ from harness.subjects import ConnectorSpec, SyncOutcome, SyncSubject
 class SourceFixture(Protocol):
     """What ``fixtures/<connector>.py`` provides for the standard suite."""
 
-    # The fields an error about ``invalid_configuration()`` must name.
+    # The fields an error about ``invalid_configuration()`` must name (each as "field:"),
+    # and its misspelt fields with the name the error must suggest for each.
     invalid_fields: tuple[str, ...]
+    misspellings: dict[str, str]
 
     def load(self, size: str | int) -> None: ...
     def load_edge_cases(self) -> None: ...
     def load_identity_cases(self) -> None:
         """The shared identity corpus (fixtures/identity.py) in this source."""
+        ...
+
+    def load_rejects(self) -> tuple[dict[str, Any], list[str]]:
+        """Capability ``rejected_documents``: rows Elasticsearch must reject under an
+        explicit mapping; returns (the mapping's properties, the ids to be rejected)."""
         ...
 
     def change_identity_cases(self) -> int:
@@ -143,14 +151,28 @@ class ScenarioRun:
             raise AssertionError(f"{mode} sync failed ({outcome.status}): {outcome.error}")
         return outcome
 
+    def assert_no_secret_leak(
+        self, outcome: SyncOutcome, configuration: dict[str, Any] | None = None
+    ) -> None:
+        """No secret of the configuration the sync used shows outside where it belongs."""
+        used = configuration if configuration is not None else self.fixture.configuration()
+        problems = leak_problems(
+            self.es, self.connector_id, outcome, used, self.subject.records_jobs
+        )
+        assert not problems, "secret leaked: " + "; ".join(problems)
+
     def note(self, **facts: Any) -> None:
         """Figures for the end-of-run table (time to recover, faults injected...)."""
         self.facts.update(facts)
 
-    def assert_index_matches(self) -> None:
-        assert_index_matches_source(
-            self.es, self.index, self.fixture.expected_docs, self.scenario.ignore_fields
-        )
+    def assert_index_matches(self, except_ids: Iterable[str] = ()) -> None:
+        """The index holds exactly the source's documents (but ``except_ids``)."""
+        left_out = set(except_ids)
+
+        def expected() -> Iterator[tuple[str, dict[str, Any]]]:
+            return (d for d in self.fixture.expected_docs() if d[0] not in left_out)
+
+        assert_index_matches_source(self.es, self.index, expected, self.scenario.ignore_fields)
 
     def assert_job(
         self, status: str = "completed", job_type: str | None = None, **counts: int

@@ -60,6 +60,9 @@ class SyncOutcome:
     counts: dict[str, Any]
     seconds: float
     reported: bool = False  # the counts come from the subject result protocol
+    # Everything the subject printed, unmasked: for secret-leak checks only, never shown.
+    raw: str = field(default="", repr=False)
+    exit_code: int | None = None  # of the subject's command, where it is one
 
     @property
     def docs(self) -> int:
@@ -141,8 +144,9 @@ class InProcessSubject:
             try:
                 await save_connector(client, spec.to_dict())
             except ValueError as exc:  # ConfigError, ConnectorSpecError
+                seconds = time.perf_counter() - started
                 return SyncOutcome(
-                    False, "refused", _redact(str(exc), spec), {}, time.perf_counter() - started
+                    False, "refused", _redact(str(exc), spec), {}, seconds, raw=str(exc)
                 )
             options = SyncOptions.from_env(
                 allow_mass_delete=allow_mass_delete,
@@ -172,6 +176,7 @@ class InProcessSubject:
             outcome.error and _redact(outcome.error, spec),
             counts,
             time.perf_counter() - started,
+            raw=outcome.error or "",
         )
 
 
@@ -209,9 +214,14 @@ class CliSubject:
                 _redact(created.stderr.strip(), spec),
                 {},
                 time.perf_counter() - started,
+                raw=created.stdout + created.stderr,
+                exit_code=created.returncode,
             )
         done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete, self.env)
-        return _outcome(done, spec, time.perf_counter() - started)
+        outcome = _outcome(done, spec, time.perf_counter() - started)
+        outcome.raw = created.stdout + created.stderr + outcome.raw
+        outcome.exit_code = done.returncode
+        return outcome
 
     def start(self, spec: ConnectorSpec, log: IO[str], mode: str = "full") -> subprocess.Popen[str]:
         self._created(spec)
@@ -298,12 +308,14 @@ def _outcome(
     printed one, else only its exit code and stderr."""
     result = parse_result(done.stdout)
     stderr = done.stderr.strip() or None
+    raw = done.stdout + done.stderr
     if result is None:
         status = "completed" if done.returncode == 0 else "error"
-        return SyncOutcome(done.returncode == 0, status, _redact_opt(stderr, spec), {}, seconds)
+        error = _redact_opt(stderr, spec)
+        return SyncOutcome(done.returncode == 0, status, error, {}, seconds, raw=raw)
     error = result.get("error") or stderr
     ok = done.returncode == 0 and result["status"] == "completed"
-    return SyncOutcome(ok, result["status"], _redact_opt(error, spec), result, seconds, True)
+    return SyncOutcome(ok, result["status"], _redact_opt(error, spec), result, seconds, True, raw)
 
 
 def _redact_opt(text: str | None, spec: ConnectorSpec) -> str | None:

@@ -14,10 +14,13 @@ from typing import ClassVar
 
 import pytest
 
+from harness.config_checks import assert_config_refusal
 from harness.crash_suite import CrashSuite
 from harness.fault_suite import FaultSuite
 from harness.index_reader import IndexReader
 from harness.scenario import ConnectorScenario, ScenarioRun
+from harness.scope_suite import ScopeSuite
+from harness.secret_suite import SecretSuite
 
 # An unchanged re-sync of a connector with versions reads keys and versions, not documents:
 # about a tenth of the bytes for the items corpus. Half leaves a wide margin for a correct
@@ -31,7 +34,7 @@ INCREMENTAL_READ_OVERHEAD = 0.1
 requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
-class StandardSuite(FaultSuite, CrashSuite):
+class StandardSuite(ScopeSuite, SecretSuite, FaultSuite, CrashSuite):
     scenario: ClassVar[ConnectorScenario]
 
     @pytest.fixture
@@ -196,10 +199,11 @@ class StandardSuite(FaultSuite, CrashSuite):
         run.fixture.load("tiny")
         run.sync()
         before = run.write_stats()
-        outcome = run.sync(configuration=run.fixture.invalid_configuration(), expect_ok=False)
+        invalid = run.fixture.invalid_configuration()
+        outcome = run.sync(configuration=invalid, expect_ok=False)
         assert not outcome.ok, "a sync with an invalid configuration reported success"
-        unnamed = [f for f in run.fixture.invalid_fields if f not in (outcome.error or "")]
-        assert not unnamed, f"the error does not name the bad fields {unnamed}: {outcome.error!r}"
+        assert_config_refusal(outcome, run.fixture.invalid_fields, run.fixture.misspellings)
+        run.assert_no_secret_leak(outcome, invalid)
         run.assert_nothing_written_since(before)
         run.assert_index_matches()
 
@@ -216,6 +220,7 @@ class StandardSuite(FaultSuite, CrashSuite):
         )
         run.assert_nothing_written_since(before)
         run.assert_job(status="error")
+        run.assert_no_secret_leak(outcome, unreachable)
 
     @requires("table_privileges")
     def test_an_unreadable_table_fails_the_sync_and_deletes_nothing(self, run: ScenarioRun) -> None:
@@ -239,6 +244,7 @@ class StandardSuite(FaultSuite, CrashSuite):
             )
         assert not problems, "; ".join(problems)
         run.assert_job(status="error")
+        run.assert_no_secret_leak(outcome)
         run.assert_index_matches()
 
     def test_a_failed_read_deletes_nothing(self, run: ScenarioRun, corpus_size: str) -> None:
@@ -259,4 +265,5 @@ class StandardSuite(FaultSuite, CrashSuite):
         elif missing := [w for w in words if w not in (outcome.error or "")]:
             problems.append(f"the error does not say {missing}: {outcome.error!r}")
         assert not problems, "; ".join(problems)
+        run.assert_no_secret_leak(outcome)
         assert IndexReader(run.es, run.index).count() == expected_before

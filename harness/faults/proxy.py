@@ -21,6 +21,7 @@ import ssl
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -76,6 +77,7 @@ class FaultProxy:
         self.tls = tls
         self.stats = FaultStats()
         self._rules: list[Rule] = []
+        self._hooks: list[tuple[re.Pattern[str], Callable[[], object]]] = []
         self._latency = 0.0
         self._rate = 0
         self._stalled_until = 0.0
@@ -135,9 +137,17 @@ class FaultProxy:
         future = asyncio.run_coroutine_threadsafe(self._cut_all(), self._loop)
         return future.result(30)
 
+    def before(self, pattern: str, action: Callable[[], object]) -> None:
+        """HTTP mode: run ``action`` (in a worker thread) before forwarding each request
+        whose ``"METHOD /path"`` matches: a scenario's own step at a protocol point, e.g.
+        a refresh that makes every written document visible to the next search."""
+        with self._lock:
+            self._hooks.append((re.compile(pattern), action))
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._hooks.clear()
         self._latency = 0.0
         self._rate = 0
         self._stalled_until = 0.0
@@ -215,7 +225,12 @@ class FaultProxy:
         body = await request.read()
         self.stats.bytes_up += len(body)
         await self._delay()
-        rule = self._match(f"{request.method} {request.path}")
+        line = f"{request.method} {request.path}"
+        with self._lock:
+            hooks = [action for pattern, action in self._hooks if pattern.search(line)]
+        for action in hooks:
+            await asyncio.get_running_loop().run_in_executor(None, action)
+        rule = self._match(line)
         if rule is not None:
             self.stats.faults[rule.name] += 1
             if rule.action == "status":

@@ -10,7 +10,9 @@ POSTGRESQL = ConnectorScenario(
     connector="postgresql",
     service="postgresql",
     fixture=PostgresFixture,
-    capabilities=frozenset({"incremental", "versions", "table_privileges", "faults"}),
+    capabilities=frozenset(
+        {"incremental", "versions", "table_privileges", "faults", "rejected_documents"}
+    ),
 )
 
 

@@ -84,3 +84,17 @@ def test_ids_round_trip_whatever_the_key_values(values):
 
     doc_id = encode_id("t", values)
     assert decode_id(doc_id) == ("t", values)
+
+
+def test_a_misspelt_field_gets_the_nearest_name_and_others_the_known_ones():
+    from connectors.config import ConfigError, ConfigField, ConfigSchema
+
+    schema = ConfigSchema((ConfigField("database"), ConfigField("port", "int")))
+    with pytest.raises(ConfigError) as info:
+        schema.parse({"databse": "x", "port": "p", "zzz": 1})
+    assert info.value.problems == [
+        "databse: unknown field; did you mean 'database'?",
+        "zzz: unknown field; known fields: database, port",
+        "database: required",
+        "port: expected int, got str 'p'",
+    ]

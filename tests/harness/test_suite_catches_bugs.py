@@ -36,6 +36,42 @@ CASES = {
         "test_elasticsearch_killed_and_restarted_mid_sync_loses_nothing",
         "a sync failed over an Elasticsearch restart",
     ),
+    "mass-delete-unguarded": (
+        "test_an_emptied_source_is_guarded_then_emptied_on_request",
+        "deleted every document of the index without the override",
+    ),
+    "new-documents-taken-for-stale": (
+        "test_a_sync_that_deletes_and_inserts_keeps_every_new_document",
+        "missing (in the source, not in the index)",
+    ),
+    "total-count-is-indexed-count": (
+        "test_second_full_sync_writes_nothing",
+        "total_document_count is 0, the index holds",
+    ),
+    "failed-job-without-error": (
+        "test_unreachable_source_fails_clearly",
+        "the job failed and its error field does not say why",
+    ),
+    "connector-not-following-its-job": (
+        "test_full_sync",
+        "the connector's last_sync_status is None, its last job is 'completed'",
+    ),
+    "password-in-connection-error": (
+        "test_a_rejected_password_is_never_shown",
+        "secret leaked: the value of 'password' appears in the subject's output",
+    ),
+    "unknown-fields-ignored": (
+        "test_bad_config_fails_clearly_and_leaves_the_index_untouched",
+        "'databse' is not named as a field (databse:)",
+    ),
+    "first-problem-only": (
+        "test_bad_config_fails_clearly_and_leaves_the_index_untouched",
+        "'port' is not named as a field (port:)",
+    ),
+    "rejected-counted-as-indexed": (
+        "test_documents_elasticsearch_rejects_fail_the_job_and_are_named",
+        "rejected documents reported success",
+    ),
     "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
     "duplicate-ids": ("test_full_sync", "duplicates (the same source document under two ids)"),
     "dropped-last-batch": ("test_full_sync", "missing (in the source, not in the index)"),
