@@ -63,6 +63,15 @@ class SourceFixture(Protocol):
         table, and the source's own message)."""
         ...
 
+    def cure(self) -> None:
+        """Undo ``poison``: the next read succeeds and sees every row."""
+        ...
+
+    def insert_at_latest_cursor(self, count: int) -> Any:
+        """Capability ``incremental``: ``count`` new rows committed now whose cursor value
+        equals the greatest one already in the source; returns the mutation."""
+        ...
+
     def revoke_read(self) -> str:
         """Capability ``table_privileges``: revoke the connector's read access to one small
         table (loaded by ``load_edge_cases``); return its name as errors must give it."""

@@ -17,6 +17,7 @@ import pytest
 from harness.config_checks import assert_config_refusal
 from harness.crash_suite import CrashSuite
 from harness.fault_suite import FaultSuite
+from harness.incremental_suite import IncrementalEdgeSuite
 from harness.index_reader import IndexReader
 from harness.scenario import ConnectorScenario, ScenarioRun
 from harness.scope_suite import ScopeSuite
@@ -34,7 +35,7 @@ INCREMENTAL_READ_OVERHEAD = 0.1
 requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
-class StandardSuite(ScopeSuite, SecretSuite, FaultSuite, CrashSuite):
+class StandardSuite(ScopeSuite, SecretSuite, IncrementalEdgeSuite, FaultSuite, CrashSuite):
     scenario: ClassVar[ConnectorScenario]
 
     @pytest.fixture

@@ -367,6 +367,34 @@ def _rejected_counted_as_indexed() -> None:
     SinkStats.record_failure = record_failure  # type: ignore[method-assign]
 
 
+def _cursor_strictly_greater() -> None:
+    """Rows after the cursor are read with ``>``: rows committed later at exactly the
+    stored value are never read."""
+    from connectors.sources.pg_plans import Plan
+
+    def since(self):  # type: ignore[no-untyped-def]
+        return sql.SQL("t.{} > %s").format(sql.Identifier(self.cursor_column))
+
+    Plan.since = since  # type: ignore[method-assign]
+
+
+def _incremental_read_error_swallowed() -> None:
+    """An incremental read that fails part-way is taken for a complete one."""
+    original = sync_module.incremental_sync
+
+    async def incremental_sync(source, client, index, cursor, options):  # type: ignore[no-untyped-def]
+        result = await original(source, client, index, cursor, options)
+        if result.error:
+            result.error, result.read_complete = None, True
+            result.cursor = source.next_cursor()
+        return result
+
+    sync_module.incremental_sync = incremental_sync  # type: ignore[assignment]
+    from connectors import jobs
+
+    jobs.incremental_sync = incremental_sync  # type: ignore[attr-defined]
+
+
 VARIANTS = {
     "no-retry-on-state-requests": _no_retry_on_state_requests,
     "no-heartbeat-reclaim": _no_heartbeat_reclaim,
@@ -374,6 +402,8 @@ VARIANTS = {
     "retry-with-new-ids": _retry_with_new_ids,
     "bulk-not-retried-when-unreachable": _bulk_not_retried_when_unreachable,
     "mass-delete-unguarded": _mass_delete_unguarded,
+    "cursor-strictly-greater": _cursor_strictly_greater,
+    "incremental-read-error-swallowed": _incremental_read_error_swallowed,
     "rejected-counted-as-indexed": _rejected_counted_as_indexed,
     "unknown-fields-ignored": _unknown_fields_ignored,
     "first-problem-only": _first_problem_only,

@@ -72,6 +72,14 @@ CASES = {
         "test_documents_elasticsearch_rejects_fail_the_job_and_are_named",
         "rejected documents reported success",
     ),
+    "cursor-strictly-greater": (
+        "test_rows_committed_later_at_the_cursor_value_are_picked_up",
+        "missing (in the source, not in the index)",
+    ),
+    "incremental-read-error-swallowed": (
+        "test_a_failed_incremental_sync_leaves_the_cursor_and_the_next_catches_up",
+        "an incremental sync whose read failed reported success",
+    ),
     "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
     "duplicate-ids": ("test_full_sync", "duplicates (the same source document under two ids)"),
     "dropped-last-batch": ("test_full_sync", "missing (in the source, not in the index)"),
