@@ -395,6 +395,19 @@ def _incremental_read_error_swallowed() -> None:
     jobs.incremental_sync = incremental_sync  # type: ignore[attr-defined]
 
 
+def _cursor_from_the_last_row_read() -> None:
+    """Changes are read in storage order, and the cursor is the last row's value: right only
+    when rows happen to be stored in cursor order."""
+    from connectors.sources.pg_plans import Plan
+
+    original = Plan.documents
+
+    def documents(self, where=None, by_cursor=False):  # type: ignore[no-untyped-def]
+        return original(self, where, False)
+
+    Plan.documents = documents  # type: ignore[method-assign]
+
+
 VARIANTS = {
     "no-retry-on-state-requests": _no_retry_on_state_requests,
     "no-heartbeat-reclaim": _no_heartbeat_reclaim,
@@ -403,6 +416,7 @@ VARIANTS = {
     "bulk-not-retried-when-unreachable": _bulk_not_retried_when_unreachable,
     "mass-delete-unguarded": _mass_delete_unguarded,
     "cursor-strictly-greater": _cursor_strictly_greater,
+    "cursor-from-the-last-row-read": _cursor_from_the_last_row_read,
     "incremental-read-error-swallowed": _incremental_read_error_swallowed,
     "rejected-counted-as-indexed": _rejected_counted_as_indexed,
     "unknown-fields-ignored": _unknown_fields_ignored,
