@@ -25,6 +25,21 @@ PG_SERVER_SETTINGS = {
     "max_connections": "200",
     "timezone": SOURCE_TIMEZONE,  # the session default connectors get unless they set theirs
 }
+MYSQL_STARTUP_TIMEOUT = 90.0
+# MariaDB/MySQL, the same trade: the redo log is written (not flushed) at each commit, so
+# a killed server keeps every acknowledged commit; no doublewrite, no binlog flushes. The
+# server's zone is SOURCE_TIMEZONE (through TZ: named zones need no time-zone tables).
+MYSQL_SERVER_SETTINGS = {
+    "innodb-flush-log-at-trx-commit": "2",
+    "innodb-doublewrite": "0",
+    "sync-binlog": "0",
+    "innodb-buffer-pool-size": "256M",
+    "character-set-server": "utf8mb4",
+    "collation-server": "utf8mb4_unicode_ci",
+    "local-infile": "1",
+    "skip-name-resolve": "1",
+    "max-connections": "200",
+}
 SERVICE_USER = "nobody"  # who services run as when the harness runs as root
 STOP_GRACE_SECONDS = 30.0
 

@@ -21,7 +21,10 @@ ORPHAN_AGE_SECONDS = 3600
 
 
 def base_dir() -> Path:
-    root = Path(os.environ.get("HARNESS_TMPDIR", Path(tempfile.gettempdir()) / "search-harness"))
+    # Empty counts as unset, and a relative path is made absolute: servers resolve their
+    # data dirs from their own working directory.
+    given = os.environ.get("HARNESS_TMPDIR") or Path(tempfile.gettempdir()) / "search-harness"
+    root = Path(given).absolute()
     root.mkdir(parents=True, exist_ok=True)
     if root.stat().st_uid == os.geteuid():
         os.chmod(root, 0o755)  # services run as another user when we are root
