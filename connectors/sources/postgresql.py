@@ -28,9 +28,7 @@ from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.pg_plans import Plan, decode_id, discover_plans, encode_id
 from connectors.sources.pg_types import SESSION_SETTINGS
-
-# Ids remembered at the cursor's exact value; past this, those rows may be sent again.
-MAX_BOUNDARY_IDS = 1000
+from connectors.sources.sql_common import Boundary, table_source_fields
 
 
 class PostgreSQLDataSource(BaseDataSource):
@@ -66,30 +64,7 @@ class PostgreSQLDataSource(BaseDataSource):
                     default=[],
                     description="[{name, query, id_columns}] synced instead of tables",
                 ),
-                ConfigField(
-                    "id_columns",
-                    "dict",
-                    label="Key columns of tables without a primary key",
-                    required=False,
-                    default={},
-                ),
-                ConfigField(
-                    "cursor_column",
-                    label="Incremental cursor column",
-                    required=False,
-                    description="e.g. updated_at; enables incremental sync",
-                ),
-                ConfigField(
-                    "fetch_size",
-                    "int",
-                    label="Rows per round trip",
-                    default=2000,
-                    min_value=1,
-                    max_value=100_000,
-                ),
-                ConfigField(
-                    "connect_timeout", "int", label="Connect timeout (s)", default=10, min_value=1
-                ),
+                *table_source_fields(),
             )
         )
 
@@ -230,20 +205,14 @@ class PostgreSQLDataSource(BaseDataSource):
     ) -> AsyncIterator[Operation]:
         query = plan.documents(plan.since() if since else None, by_cursor=True)
         params = (since["value"],) if since else ()
-        already_sent = set(since["ids"]) if since else set()
-        boundary: dict[str, Any] | None = since
+        boundary = Boundary(since)
         async for doc, value in self._docs(conn, plan, query, params):
-            doc_id = doc.id
-            if since is not None and value == since["value"] and doc_id in already_sent:
+            if boundary.already_sent(value, doc.id):
                 continue
-            if value is not None:
-                if boundary is None or value != boundary["value"]:
-                    boundary = {"value": value, "ids": []}
-                if len(boundary["ids"]) < MAX_BOUNDARY_IDS:
-                    boundary["ids"].append(doc_id)
-            yield Operation("index", doc_id, doc)
-        if boundary is not None:
-            self._cursor[plan.name] = boundary
+            boundary.read(value, doc.id)
+            yield Operation("index", doc.id, doc)
+        if boundary.cursor is not None:
+            self._cursor[plan.name] = boundary.cursor
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)

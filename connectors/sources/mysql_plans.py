@@ -1,0 +1,244 @@
+"""What to read from MySQL/MariaDB: one plan per table, with its key columns, and the
+expression each column is read through, so that the driver never has to guess a type.
+
+The type mapping (docs/mysql.md) is made of two halves: the server renders each value as
+text or a number (``column_expression``), and ``convert`` turns that into the documented
+JSON value. The version of a row is the server's MD5 of the rendered values, so listing
+versions reads no document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.source import SourceError
+
+
+def quoted(identifier: str) -> str:
+    """A backquoted identifier (a backquote inside is doubled)."""
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str  # information_schema.columns.data_type: "bigint", "datetime", ...
+    column_type: str  # the full type: "bigint(20) unsigned", "tinyint(1)", "set('a','b')"
+
+    @property
+    def kind(self) -> str:
+        """The mapping rule this column follows (docs/mysql.md)."""
+        t, full = self.data_type.lower(), self.column_type.lower()
+        if t == "tinyint" and full.startswith("tinyint(1)"):
+            return "bool"
+        if t == "bigint" and "unsigned" in full:
+            return "text"  # above 2^63 no JSON number survives: digits, always
+        return _KINDS.get(t, "text")
+
+
+_KINDS = {
+    **dict.fromkeys(("tinyint", "smallint", "mediumint", "int", "bigint", "year"), "int"),
+    "bit": "int",
+    "decimal": "text",  # exact: digits as the server prints them
+    "float": "float",
+    "double": "float",
+    "date": "date",
+    "datetime": "datetime",
+    "timestamp": "timestamp",
+    "time": "text",  # may be negative or past 24 h: "-838:59:59"
+    "json": "json",
+    "set": "set",
+    **dict.fromkeys(
+        ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"), "base64"
+    ),
+    **dict.fromkeys(
+        (
+            "geometry",
+            "point",
+            "linestring",
+            "polygon",
+            "multipoint",
+            "multilinestring",
+            "multipolygon",
+            "geometrycollection",
+        ),
+        "wkt",
+    ),
+}
+
+
+def column_expression(column: Column) -> str:
+    """How the server renders the column (``t`` is the table's alias)."""
+    c = f"t.{quoted(column.name)}"
+    kind = column.kind
+    if kind == "bool":
+        return f"({c} <> 0)"
+    if kind == "int" and column.data_type.lower() == "bit":
+        return f"CAST({c} AS UNSIGNED)"
+    if kind == "float" and column.data_type.lower() == "float":
+        return f"CAST({c} AS CHAR)"  # the value as MySQL shows a FLOAT, not its double
+    if kind in ("date", "datetime", "timestamp"):
+        # Zero and partial dates (permissive sql_mode) have no calendar date: null.
+        return f"IF(MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0, NULL, CAST({c} AS CHAR))"
+    if kind == "base64":
+        return f"REPLACE(TO_BASE64({c}), '\\n', '')"
+    if kind == "wkt":
+        return f"ST_AsText({c})"
+    if kind in ("int", "float"):
+        return c
+    return f"CAST({c} AS CHAR)"
+
+
+def _datetime(text: str) -> str:
+    return text.replace(" ", "T", 1)
+
+
+def _timestamp(text: str) -> str:
+    return text.replace(" ", "T", 1) + "Z"  # read with the session zone at +00:00
+
+
+def _json(text: str) -> Any:
+    import orjson
+
+    return orjson.loads(text)
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "bool": lambda v: bool(v),
+    "int": int,
+    "float": lambda v: float(v),
+    "text": lambda v: v if isinstance(v, str) else bytes(v).decode("utf-8", "replace"),
+    "date": str,
+    "datetime": _datetime,
+    "timestamp": _timestamp,
+    "json": _json,
+    "set": lambda v: [item for item in str(v).split(",") if item],
+    "base64": str,
+    "wkt": str,
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str  # the table
+    database: str
+    id_columns: tuple[str, ...]
+    columns: tuple[Column, ...]
+    cursor_column: str | None = None
+
+    @property
+    def relation(self) -> str:
+        return f"{quoted(self.database)}.{quoted(self.name)}"
+
+    def _keys(self) -> str:
+        return ", ".join(f"CAST(t.{quoted(c)} AS CHAR)" for c in self.id_columns)
+
+    def version(self) -> str:
+        rendered = ", ".join(column_expression(c) for c in self.columns)
+        return f"MD5(JSON_ARRAY({rendered}))"
+
+    def select(self, where: str = "", by_cursor: bool = False) -> str:
+        """keys..., version, cursor value, every column rendered."""
+        cursor = f"CAST(t.{quoted(self.cursor_column)} AS CHAR)" if self.cursor_column else "NULL"
+        rendered = ", ".join(column_expression(c) for c in self.columns)
+        query = (
+            f"SELECT {self._keys()}, {self.version()}, {cursor}, {rendered} "
+            f"FROM {self.relation} AS t"
+        )
+        if where:
+            query += f" WHERE {where}"
+        if by_cursor and self.cursor_column:
+            query += f" ORDER BY t.{quoted(self.cursor_column)}"
+        return query
+
+    def select_versions(self) -> str:
+        return f"SELECT {self._keys()}, {self.version()} FROM {self.relation} AS t"
+
+    def since(self) -> str:
+        assert self.cursor_column is not None
+        return f"t.{quoted(self.cursor_column)} >= %s"
+
+    def by_keys(self, count: int) -> str:
+        """Rows whose key is one of ``count`` keys (parameters, key by key)."""
+        one = "(" + ", ".join(f"t.{quoted(c)}" for c in self.id_columns) + ")"
+        marks = "(" + ", ".join(["%s"] * len(self.id_columns)) + ")"
+        return f"{one} IN ({', '.join([marks] * count)})"
+
+    def document(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        doc: dict[str, Any] = {"_table": self.name}
+        for column, value in zip(self.columns, values, strict=True):
+            doc[column.name] = None if value is None else CONVERTERS[column.kind](value)
+        return doc
+
+
+async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:
+    database = config["database"]
+    await cur.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+        (database,),
+    )
+    existing = sorted(str(row[0]) for row in await cur.fetchall())
+    wanted = existing if config["tables"] in (["*"], "*") else list(config["tables"])
+    missing = sorted(set(wanted) - set(existing))
+    if missing:
+        raise SourceError(f"tables not found in database {database!r} of {where}: {missing}")
+    plans = []
+    for table in wanted:
+        columns = await _columns(cur, database, table)
+        keys = config["id_columns"].get(table) or await _primary_key(cur, database, table)
+        if not keys:
+            raise SourceError(
+                f"table {database}.{table} has no primary key; declare its key columns in "
+                f'id_columns, e.g. {{"{table}": ["id"]}}'
+            )
+        names = [c.name for c in columns]
+        unknown = [k for k in keys if k not in names]
+        if unknown:
+            raise SourceError(f"id_columns of {database}.{table} name missing columns: {unknown}")
+        cursor = config["cursor_column"] if config["cursor_column"] in names else None
+        plans.append(Plan(table, database, tuple(keys), columns, cursor))
+    return plans
+
+
+async def _columns(cur: Any, database: str, table: str) -> tuple[Column, ...]:
+    await cur.execute(
+        "SELECT column_name, data_type, column_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        (database, table),
+    )
+    columns = [Column(str(n), str(d), str(t)) for n, d, t in await cur.fetchall()]
+    json_columns = await _mariadb_json_columns(cur, database, table)
+    return tuple(
+        Column(c.name, "json", c.column_type) if c.name in json_columns else c for c in columns
+    )
+
+
+async def _mariadb_json_columns(cur: Any, database: str, table: str) -> set[str]:
+    """MariaDB's JSON is LONGTEXT with a ``json_valid(col)`` check; MySQL reports 'json'."""
+    try:
+        await cur.execute(
+            "SELECT check_clause FROM information_schema.check_constraints "
+            "WHERE constraint_schema = %s AND table_name = %s",
+            (database, table),
+        )
+    except Exception:  # MySQL before 8.0.16 has no such view: its JSON is typed anyway
+        return set()
+    found = set()
+    for (clause,) in await cur.fetchall():
+        match = re.fullmatch(r"json_valid\(`((?:[^`]|``)+)`\)", str(clause).strip())
+        if match:
+            found.add(match.group(1).replace("``", "`"))
+    return found
+
+
+async def _primary_key(cur: Any, database: str, table: str) -> list[str]:
+    await cur.execute(
+        "SELECT column_name FROM information_schema.key_column_usage "
+        "WHERE table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY' "
+        "ORDER BY ordinal_position",
+        (database, table),
+    )
+    return [str(row[0]) for row in await cur.fetchall()]
