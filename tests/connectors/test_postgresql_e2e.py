@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import yaml
 
-from fixtures.postgresql import pg_iso
+from fixtures.pg_expected import pg_iso
 from harness.services.es_http import es_request
 
 pytestmark = pytest.mark.services
