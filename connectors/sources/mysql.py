@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,8 +24,13 @@ from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.mysql_plans import Plan, discover_plans
-from connectors.sources.pg_plans import decode_id, encode_id
-from connectors.sources.sql_common import Boundary, table_source_fields
+from connectors.sources.pg_plans import encode_id
+from connectors.sources.sql_common import (
+    Boundary,
+    keys_by_table,
+    server_fields,
+    table_source_fields,
+)
 
 SESSION = ("SET SESSION time_zone = '+00:00'", "SET SESSION TRANSACTION READ ONLY")
 
@@ -45,15 +49,7 @@ class MySQLDataSource(BaseDataSource):
     def config_schema(cls) -> ConfigSchema:
         return ConfigSchema(
             (
-                ConfigField("host", label="Host", default="127.0.0.1"),
-                ConfigField(
-                    "port", "int", label="Port", default=3306, min_value=1, max_value=65535
-                ),
-                ConfigField("username", label="Username"),
-                ConfigField(
-                    "password", label="Password", sensitive=True, required=False, default=""
-                ),
-                ConfigField("database", label="Database"),
+                *server_fields(3306),
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
                 *table_source_fields(),
             )
@@ -164,12 +160,8 @@ class MySQLDataSource(BaseDataSource):
         conn = await self._connect()
         try:
             plans = {plan.name: plan for plan in await self._plans(conn)}
-            wanted: dict[str, list[list[str]]] = defaultdict(list)
-            for doc_id in ids:
-                name, values = decode_id(doc_id)
-                if name in plans and len(values) == len(plans[name].id_columns):
-                    wanted[name].append(values)
-            for name, keys in wanted.items():
+            widths = {name: len(plan.id_columns) for name, plan in plans.items()}
+            for name, keys in keys_by_table(ids, widths).items():
                 plan = plans[name]
                 params = tuple(value for key in keys for value in key)
                 query = plan.select(plan.by_keys(len(keys)))

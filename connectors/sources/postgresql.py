@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,9 +25,14 @@ from psycopg.rows import tuple_row
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
-from connectors.sources.pg_plans import Plan, decode_id, discover_plans, encode_id
+from connectors.sources.pg_plans import Plan, discover_plans, encode_id
 from connectors.sources.pg_types import SESSION_SETTINGS
-from connectors.sources.sql_common import Boundary, table_source_fields
+from connectors.sources.sql_common import (
+    Boundary,
+    keys_by_table,
+    server_fields,
+    table_source_fields,
+)
 
 
 class PostgreSQLDataSource(BaseDataSource):
@@ -45,15 +49,7 @@ class PostgreSQLDataSource(BaseDataSource):
     def config_schema(cls) -> ConfigSchema:
         return ConfigSchema(
             (
-                ConfigField("host", label="Host", default="127.0.0.1"),
-                ConfigField(
-                    "port", "int", label="Port", default=5432, min_value=1, max_value=65535
-                ),
-                ConfigField("username", label="Username"),
-                ConfigField(
-                    "password", label="Password", sensitive=True, required=False, default=""
-                ),
-                ConfigField("database", label="Database"),
+                *server_fields(5432),
                 ConfigField("schema", label="Schema", default="public"),
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
                 ConfigField(
@@ -173,12 +169,8 @@ class PostgreSQLDataSource(BaseDataSource):
         conn = await self._connect()
         async with conn:
             plans = {plan.name: plan for plan in await self._plans(conn)}
-            wanted: dict[str, list[list[str]]] = defaultdict(list)
-            for doc_id in ids:
-                name, values = decode_id(doc_id)
-                if name in plans and len(values) == len(plans[name].id_columns):
-                    wanted[name].append(values)
-            for name, keys in wanted.items():
+            widths = {name: len(plan.id_columns) for name, plan in plans.items()}
+            for name, keys in keys_by_table(ids, widths).items():
                 plan = plans[name]
                 columns = tuple(list(column) for column in zip(*keys, strict=True))
                 async for doc, _cursor in self._docs(

@@ -3,12 +3,39 @@ incremental read stands at its cursor's boundary."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from connectors.config import ConfigField
+from connectors.sources.pg_plans import decode_id
 
 # Ids remembered at the cursor's exact value; past this, those rows may be sent again.
 MAX_BOUNDARY_IDS = 1000
+
+
+def server_fields(default_port: int) -> tuple[ConfigField, ...]:
+    """Where the server is and who connects: host, port, username, password, database."""
+    return (
+        ConfigField("host", label="Host", default="127.0.0.1"),
+        ConfigField(
+            "port", "int", label="Port", default=default_port, min_value=1, max_value=65535
+        ),
+        ConfigField("username", label="Username"),
+        ConfigField("password", label="Password", sensitive=True, required=False, default=""),
+        ConfigField("database", label="Database"),
+    )
+
+
+def keys_by_table(ids: Iterable[str], key_widths: Mapping[str, int]) -> dict[str, list[list[str]]]:
+    """The key values of each id, grouped by table; ids of unknown tables, or with the
+    wrong number of key values, are left out (they cannot exist)."""
+    wanted: dict[str, list[list[str]]] = defaultdict(list)
+    for doc_id in ids:
+        name, values = decode_id(doc_id)
+        if name in key_widths and len(values) == key_widths[name]:
+            wanted[name].append(values)
+    return wanted
 
 
 def table_source_fields() -> tuple[ConfigField, ...]:
