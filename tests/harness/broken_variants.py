@@ -131,8 +131,10 @@ def _id_split_at_first_colon() -> None:
         name, _, rest = doc_id.partition(":")
         return name, original_decode("x:" + rest)[1]
 
+    from connectors.sources import sql_common
+
     original_decode = pg_plans.decode_id
-    postgresql_module.decode_id = decode  # type: ignore[assignment]
+    sql_common.decode_id = decode  # type: ignore[assignment]
 
 
 def _timestamptz_in_server_zone() -> None:
