@@ -8,7 +8,9 @@ versions reads no document."""
 
 from __future__ import annotations
 
+import math
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +44,7 @@ _KINDS = {
     **dict.fromkeys(("tinyint", "smallint", "mediumint", "int", "bigint", "year"), "int"),
     "bit": "int",
     "decimal": "text",  # exact: digits as the server prints them
-    "float": "float",
+    "float": "float32",
     "double": "float",
     "date": "date",
     "datetime": "datetime",
@@ -77,8 +79,10 @@ def column_expression(column: Column) -> str:
         return f"({c} <> 0)"
     if kind == "int" and column.data_type.lower() == "bit":
         return f"CAST({c} AS UNSIGNED)"
-    if kind == "float" and column.data_type.lower() == "float":
-        return f"CAST({c} AS CHAR)"  # the value as MySQL shows a FLOAT, not its double
+    if kind == "float32":
+        # Exactly: the text protocol shows a FLOAT to 6 digits on MariaDB (123456.7 comes
+        # as "123457"); as a double it comes whole, and ``shortest_float32`` shortens it.
+        return f"CAST({c} AS DOUBLE)"
     if kind in ("date", "datetime", "timestamp"):
         # Zero and partial dates (permissive sql_mode) have no calendar date: null.
         return f"IF(MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0, NULL, CAST({c} AS CHAR))"
@@ -89,6 +93,35 @@ def column_expression(column: Column) -> str:
     if kind in ("int", "float"):
         return c
     return f"CAST({c} AS CHAR)"
+
+
+# The largest 32-bit float, and where rounding to it stops (FLT_MAX + half an ulp).
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_ROUNDS_TO_MAX = 3.4028235677973366e38
+
+
+def _float32_bits(value: float) -> bytes | None:
+    """The 32-bit float ``value`` rounds to (struct refuses what rounds down to the max)."""
+    try:
+        return struct.pack("<f", value)
+    except OverflowError:
+        if abs(value) < FLOAT32_ROUNDS_TO_MAX:
+            return struct.pack("<f", math.copysign(FLOAT32_MAX, value))
+        return None
+
+
+def shortest_float32(value: Any) -> float:
+    """The shortest decimal that reads back as the same 32-bit float: 1.1, not its double
+    1.100000023841858; 123456.7, not MariaDB's six-digit 123457."""
+    exact = float(value)
+    if exact != exact or exact in (math.inf, -math.inf):
+        return exact
+    bits = _float32_bits(exact)
+    for digits in range(1, 10):
+        candidate = float(f"{exact:.{digits}g}")
+        if _float32_bits(candidate) == bits:
+            return candidate
+    return exact
 
 
 def _datetime(text: str) -> str:
@@ -109,6 +142,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "bool": lambda v: bool(v),
     "int": int,
     "float": lambda v: float(v),
+    "float32": shortest_float32,
     "text": lambda v: v if isinstance(v, str) else bytes(v).decode("utf-8", "replace"),
     "date": str,
     "datetime": _datetime,
