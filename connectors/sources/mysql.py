@@ -1,4 +1,4 @@
-"""MySQL/MariaDB source: all tables of a database, or listed tables.
+"""MySQL/MariaDB source: all tables of a database, listed tables, or custom queries.
 
 * ``_id`` is ``<table>:<primary key>`` (composite keys joined by ``|``, escaped as for
   PostgreSQL); a table without a primary key needs ``id_columns`` declared.
@@ -23,7 +23,7 @@ from asyncmy.cursors import SSCursor
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
-from connectors.sources.mysql_plans import Plan, discover_plans
+from connectors.sources.mysql_plans import Plan, discover_plans, server_reason
 from connectors.sources.pg_plans import encode_id
 from connectors.sources.sql_common import (
     Boundary,
@@ -51,6 +51,14 @@ class MySQLDataSource(BaseDataSource):
             (
                 *server_fields(3306),
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
+                ConfigField(
+                    "queries",
+                    "list",
+                    label="Custom queries",
+                    required=False,
+                    default=[],
+                    description="[{name, query, id_columns}] synced instead of tables",
+                ),
                 *table_source_fields(),
             )
         )
@@ -75,7 +83,7 @@ class MySQLDataSource(BaseDataSource):
                 autocommit=True,
             )
         except Exception as exc:
-            raise SourceError(f"cannot connect to {self._where()}: {_reason(exc)}") from None
+            raise SourceError(f"cannot connect to {self._where()}: {server_reason(exc)}") from None
         async with conn.cursor() as cur:
             for statement in SESSION:
                 await cur.execute(statement)
@@ -115,13 +123,13 @@ class MySQLDataSource(BaseDataSource):
         size = self.config["fetch_size"]
         try:
             async with conn.cursor(SSCursor) as cur:
-                await cur.execute(query, params or None)
+                await cur.execute(query, params)  # always formatted: %% is %
                 while rows := await cur.fetchmany(size):
                     for row in rows:
                         yield row
         except asyncmy.errors.Error as exc:
             raise SourceError(
-                f"reading {what} from {self._where()} failed: {_reason(exc)}"
+                f"reading {what} from {self._where()} failed: {server_reason(exc)}"
             ) from None
 
     async def _docs(
@@ -202,11 +210,3 @@ class MySQLDataSource(BaseDataSource):
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)
-
-
-def _reason(exc: BaseException) -> str:
-    """The server's message ("(1045, 'Access denied ...')" -> "1045 Access denied ...")."""
-    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    if len(args) >= 2:
-        return f"{args[0]} {args[1]}"
-    return str(exc) or type(exc).__name__

@@ -12,15 +12,24 @@ import math
 import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from connectors.source import SourceError
 
 
+def server_reason(exc: BaseException) -> str:
+    """The server's message ("(1045, 'Access denied ...')" -> "1045 Access denied ...")."""
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    if len(args) >= 2:
+        return f"{args[0]} {args[1]}"
+    return str(exc) or type(exc).__name__
+
+
 def quoted(identifier: str) -> str:
-    """A backquoted identifier (a backquote inside is doubled)."""
-    return "`" + identifier.replace("`", "``") + "`"
+    """A backquoted identifier (a backquote inside is doubled; ``%`` too, as every query
+    goes through the driver's parameter formatting)."""
+    return "`" + identifier.replace("`", "``").replace("%", "%%") + "`"
 
 
 @dataclass(frozen=True)
@@ -161,9 +170,12 @@ class Plan:
     id_columns: tuple[str, ...]
     columns: tuple[Column, ...]
     cursor_column: str | None = None
+    query: str | None = None  # a custom query, read instead of the table ``name``
 
     @property
     def relation(self) -> str:
+        if self.query is not None:
+            return "(" + self.query.replace("%", "%%") + ")"  # its % are not parameters
         return f"{quoted(self.database)}.{quoted(self.name)}"
 
     def _keys(self) -> str:
@@ -208,6 +220,8 @@ class Plan:
 
 
 async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:
+    if config["queries"]:
+        return [await query_plan(cur, spec, config, where) for spec in config["queries"]]
     database = config["database"]
     await cur.execute(
         "SELECT table_name FROM information_schema.tables "
@@ -276,3 +290,53 @@ async def _primary_key(cur: Any, database: str, table: str) -> list[str]:
         (database, table),
     )
     return [str(row[0]) for row in await cur.fetchall()]
+
+
+# Result metadata (type code, flags, character set) -> information_schema's data_type.
+_RESULT_TYPES = {
+    0: "decimal", 246: "decimal", 1: "tinyint", 2: "smallint", 3: "int", 4: "float",
+    5: "double", 7: "timestamp", 8: "bigint", 9: "mediumint", 10: "date", 11: "time",
+    12: "datetime", 13: "year", 16: "bit", 245: "json", 255: "geometry",
+}  # fmt: skip
+UNSIGNED_FLAG, ENUM_FLAG, SET_FLAG, BINARY_CHARSET = 32, 256, 2048, 63
+
+
+def result_column(name: str, type_code: int, flags: int, charset: int, length: int) -> Column:
+    """A custom query's column as a table's would be described, from its result metadata.
+    (MariaDB's JSON is text there: a query's JSON column maps to a string.)"""
+    if flags & SET_FLAG:
+        data_type = "set"
+    elif flags & ENUM_FLAG:
+        data_type = "enum"
+    elif type_code in _RESULT_TYPES:
+        data_type = _RESULT_TYPES[type_code]
+    elif 249 <= type_code <= 252:
+        data_type = "blob" if charset == BINARY_CHARSET else "text"
+    else:
+        data_type = "varbinary" if charset == BINARY_CHARSET else "varchar"
+    full = data_type + ("(1)" if data_type == "tinyint" and length == 1 else "")
+    return Column(name, data_type, full + (" unsigned" if flags & UNSIGNED_FLAG else ""))
+
+
+async def query_plan(cur: Any, spec: Any, config: Any, where: str) -> Plan:
+    """A custom query's plan: its columns from a result of no rows."""
+    if not isinstance(spec, dict) or not {"name", "query", "id_columns"} <= set(spec):
+        raise SourceError("each custom query needs name, query and id_columns")
+    plan = Plan(str(spec["name"]), config["database"], tuple(spec["id_columns"]), (), None,
+                str(spec["query"]))  # fmt: skip
+    try:
+        await cur.execute(f"SELECT * FROM {plan.relation} AS t LIMIT 0", ())
+    except Exception as exc:
+        raise SourceError(
+            f"custom query {plan.name!r} cannot be read from {where}: {server_reason(exc)}"
+        ) from None
+    fields = cur._result.fields  # description lacks the flags (unsigned, set, enum)
+    columns = tuple(
+        result_column(f.name, f.type_code, f.flags, f.charsetnr, f.length) for f in fields
+    )
+    names = [c.name for c in columns]
+    missing = [k for k in plan.id_columns if k not in names]
+    if missing:
+        raise SourceError(f"{plan.name!r}: key columns {missing} are not among its columns {names}")
+    cursor = config["cursor_column"] if config["cursor_column"] in names else None
+    return replace(plan, columns=columns, cursor_column=cursor)

@@ -151,3 +151,51 @@ def test_a_wrong_password_names_the_server_and_never_the_password(mysql_endpoint
     message = str(info.value)
     assert f"MySQL {mysql_endpoint.host}:{mysql_endpoint.port}/{name}" in message
     assert "Access denied" in message and "decoy-password-42" not in message
+
+
+def test_custom_queries_map_their_columns_like_tables_and_keep_percent_signs(
+    mysql_endpoint, database
+):
+    name, cur = database
+    cur.execute(
+        "CREATE TABLE products (id INT PRIMARY KEY, title VARCHAR(40), big BIGINT UNSIGNED, "
+        "on_sale TINYINT(1), tags SET('a','b'), price DECIMAL(8,2), at DATETIME(6))"
+    )
+    cur.execute(
+        "INSERT INTO products VALUES (1, '50% off', 18446744073709551615, 1, 'b', 9.50, "
+        "'2024-01-01 10:00:00'), (2, 'full price', 7, 0, '', 20, '2024-01-02 10:00:00')"
+    )
+    query = {
+        "name": "deals",
+        "query": "SELECT id, title, big, on_sale, tags, price, at FROM products "
+        "WHERE title LIKE '%\\% off'",
+        "id_columns": ["id"],
+    }
+    src = source(mysql_endpoint, name, queries=[query], cursor_column="at")
+    (doc,) = run(collect(src.get_docs()))
+    assert doc.id == "deals:1"
+    assert doc.fields == {
+        "_table": "deals",
+        "id": 1,
+        "title": "50% off",
+        "big": "18446744073709551615",
+        "on_sale": True,
+        "tags": ["b"],
+        "price": "9.50",
+        "at": "2024-01-01T10:00:00.000000",
+    }
+    assert [d.id for d in run(collect(src.get_docs_by_ids(["deals:1", "deals:2"])))] == [
+        "deals:1"
+    ]
+    changes = run(collect(src.get_docs_incrementally(None)))
+    assert [op.doc_id for op in changes] == ["deals:1"]
+
+
+def test_a_custom_query_that_fails_is_named_with_the_servers_reason(mysql_endpoint, database):
+    name, _ = database
+    broken = {"name": "broken", "query": "SELECT id FROM nowhere", "id_columns": ["id"]}
+    with pytest.raises(SourceError, match=r"custom query 'broken' cannot be read .*1146"):
+        run(source(mysql_endpoint, name, queries=[broken]).validate_config())
+    keyless = {"name": "keyless", "query": "SELECT 1 AS one", "id_columns": ["id"]}
+    with pytest.raises(SourceError, match=r"key columns \['id'\] are not among"):
+        run(source(mysql_endpoint, name, queries=[keyless]).validate_config())
