@@ -28,6 +28,7 @@ from connectors.sources.pg_plans import encode_id
 from connectors.sources.sql_common import (
     Boundary,
     keys_by_table,
+    queries_field,
     server_fields,
     table_source_fields,
 )
@@ -51,14 +52,7 @@ class MySQLDataSource(BaseDataSource):
             (
                 *server_fields(3306),
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
-                ConfigField(
-                    "queries",
-                    "list",
-                    label="Custom queries",
-                    required=False,
-                    default=[],
-                    description="[{name, query, id_columns}] synced instead of tables",
-                ),
+                queries_field(),
                 *table_source_fields(),
             )
         )

@@ -30,6 +30,7 @@ from connectors.sources.pg_types import SESSION_SETTINGS
 from connectors.sources.sql_common import (
     Boundary,
     keys_by_table,
+    queries_field,
     server_fields,
     table_source_fields,
 )
@@ -52,14 +53,7 @@ class PostgreSQLDataSource(BaseDataSource):
                 *server_fields(5432),
                 ConfigField("schema", label="Schema", default="public"),
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
-                ConfigField(
-                    "queries",
-                    "list",
-                    label="Custom queries",
-                    required=False,
-                    default=[],
-                    description="[{name, query, id_columns}] synced instead of tables",
-                ),
+                queries_field(),
                 *table_source_fields(),
             )
         )

@@ -38,6 +38,18 @@ def keys_by_table(ids: Iterable[str], key_widths: Mapping[str, int]) -> dict[str
     return wanted
 
 
+def queries_field() -> ConfigField:
+    """Custom queries, each read like a table: its name stands for the table's in ids."""
+    return ConfigField(
+        "queries",
+        "list",
+        label="Custom queries",
+        required=False,
+        default=[],
+        description="[{name, query, id_columns}] synced instead of tables",
+    )
+
+
 def table_source_fields() -> tuple[ConfigField, ...]:
     """Key columns, cursor column, round-trip size and connect timeout."""
     return (
