@@ -184,9 +184,7 @@ def test_custom_queries_map_their_columns_like_tables_and_keep_percent_signs(
         "price": "9.50",
         "at": "2024-01-01T10:00:00.000000",
     }
-    assert [d.id for d in run(collect(src.get_docs_by_ids(["deals:1", "deals:2"])))] == [
-        "deals:1"
-    ]
+    assert [d.id for d in run(collect(src.get_docs_by_ids(["deals:1", "deals:2"])))] == ["deals:1"]
     changes = run(collect(src.get_docs_incrementally(None)))
     assert [op.doc_id for op in changes] == ["deals:1"]
 

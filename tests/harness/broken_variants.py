@@ -1,4 +1,5 @@
-"""Deliberately broken variants of the PostgreSQL connector and runtime, for proving that
+"""Deliberately broken variants of the PostgreSQL connector and runtime (and, through
+broken_mysql.py, of the MySQL connector), for proving that
 the standard suite fails on real bugs. Load with ``-p tests.harness.broken_variants
 --broken-variant NAME`` and ``--subject inprocess`` (the patches live in this process)."""
 
@@ -20,6 +21,7 @@ from connectors.source import SourceError
 from connectors.sources import pg_plans, pg_types
 from connectors.sources import postgresql as postgresql_module
 from connectors.sources.postgresql import PostgreSQLDataSource
+from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -191,6 +193,7 @@ def _resync_reads_everything() -> None:
 
 VARIANTS = {
     **OUTCOME_VARIANTS,
+    **MYSQL_VARIANTS,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

@@ -1,6 +1,6 @@
-"""The standard suite can fail: each deliberately broken variant of the PostgreSQL
-connector makes it fail, with a message that names the problem; the unbroken connector
-passes the same scenarios."""
+"""The standard suite can fail: each deliberately broken variant of the PostgreSQL or
+MySQL connector makes it fail, with a message that names the problem; the unbroken
+connectors pass the same scenarios."""
 
 from __future__ import annotations
 
@@ -118,6 +118,23 @@ CASES = {
 }
 
 
+# The MySQL connector under scenarios/mysql (tests/harness/broken_mysql.py).
+MYSQL_CASES = {
+    "mysql-unsigned-bigint-as-signed": (
+        "test_edge_cases",
+        'ubig: expected "18446744073709551615", got -1',
+    ),
+    "mysql-timestamp-in-session-zone": (
+        "test_edge_cases",
+        'tstz: expected "2024-06-15T02:30:00.000000Z", got "2024-06-15T00:00:00.000000Z"',
+    ),
+    "mysql-float-as-server-text": ("test_edge_cases", "f: expected 123456.7, got 123457.0"),
+    "mysql-json-as-text": ("test_edge_cases", 'ja: expected [1, null, -3, 2.5], got "[1, '),
+    "mysql-set-as-text": ("test_edge_cases", 's: expected ["red", "blue"], got "red,blue"'),
+}
+SUITES = {"postgresql": "scenarios/postgres/test_postgresql.py", "mysql": "scenarios/mysql"}
+
+
 @pytest.fixture(scope="module")
 def shared_services(tmp_path_factory):
     """One ES and one PostgreSQL for all the inner runs, stopped at the end."""
@@ -125,12 +142,14 @@ def shared_services(tmp_path_factory):
         yield env
 
 
-def run_suite(env: dict[str, str], select: str, variant: str | None) -> subprocess.CompletedProcess:
+def run_suite(
+    env: dict[str, str], select: str, variant: str | None, suite: str = SUITES["postgresql"]
+) -> subprocess.CompletedProcess:
     args = [
         sys.executable,
         "-m",
         "pytest",
-        "scenarios/postgres/test_postgresql.py",
+        suite,
         "-q",
         "-p",
         "no:cacheprovider",
@@ -153,10 +172,14 @@ def run_suite(env: dict[str, str], select: str, variant: str | None) -> subproce
     )
 
 
-@pytest.mark.parametrize("variant", sorted(CASES))
+@pytest.mark.parametrize("variant", sorted(CASES) + sorted(MYSQL_CASES))
 def test_a_broken_connector_fails_the_suite(shared_services, variant):
-    scenario, message = CASES[variant]
-    done = run_suite(shared_services, scenario, variant)
+    if variant in MYSQL_CASES:
+        scenario, message = MYSQL_CASES[variant]
+        done = run_suite(shared_services, scenario, variant, SUITES["mysql"])
+    else:
+        scenario, message = CASES[variant]
+        done = run_suite(shared_services, scenario, variant)
     output = done.stdout + done.stderr
     assert done.returncode == 1, f"the suite did not fail on {variant}:\n{output[-3000:]}"
     assert message in output, (
@@ -164,8 +187,10 @@ def test_a_broken_connector_fails_the_suite(shared_services, variant):
     )
 
 
-def test_the_unbroken_connector_passes_the_same_scenarios(shared_services):
-    scenarios = sorted({scenario for scenario, _ in CASES.values()})
-    done = run_suite(shared_services, " or ".join(scenarios), None)
+@pytest.mark.parametrize("connector", ["postgresql", "mysql"])
+def test_the_unbroken_connector_passes_the_same_scenarios(shared_services, connector):
+    cases = CASES if connector == "postgresql" else MYSQL_CASES
+    scenarios = sorted({scenario for scenario, _ in cases.values()})
+    done = run_suite(shared_services, " or ".join(scenarios), None, SUITES[connector])
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert f"{len(scenarios)} passed" in done.stdout
