@@ -4,7 +4,7 @@
   PostgreSQL); a table without a primary key needs ``id_columns`` declared.
 * One ``START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`` per read, streamed through
   an unbuffered cursor: no LIMIT/OFFSET, bounded memory, one consistent snapshot.
-* Each row's version is the server's MD5 of its rendered values: a re-sync lists only
+* Each row's version is the server's MD5 of its stored values: a re-sync lists only
   keys and versions, then fetches the changed rows by key.
 * Incremental sync follows ``cursor_column``: rows at or after the cursor, minus those
   already sent at exactly its value.
@@ -23,6 +23,7 @@ from asyncmy.cursors import SSCursor
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
+from connectors.sources import mysql_flow
 from connectors.sources.mysql_plans import Plan, discover_plans, server_reason
 from connectors.sources.pg_plans import encode_id
 from connectors.sources.sql_common import (
@@ -33,7 +34,12 @@ from connectors.sources.sql_common import (
     table_source_fields,
 )
 
-SESSION = ("SET SESSION time_zone = '+00:00'", "SET SESSION TRANSACTION READ ONLY")
+SESSION = (
+    "SET SESSION time_zone = '+00:00'",
+    "SET SESSION TRANSACTION READ ONLY",
+    f"SET SESSION net_write_timeout = {mysql_flow.SESSION_WRITE_TIMEOUT}",
+)
+READS_BOUNDED = mysql_flow.install()
 
 
 class MySQLDataSource(BaseDataSource):
@@ -110,17 +116,17 @@ class MySQLDataSource(BaseDataSource):
 
     # -- reading ----------------------------------------------------------------------
 
-    async def _rows(
+    async def _batches(
         self, conn: Any, what: str, query: str, params: tuple[Any, ...] = ()
-    ) -> AsyncIterator[tuple[Any, ...]]:
-        """Rows from an unbuffered cursor; errors say what was being read, and where."""
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """Rows from an unbuffered cursor, fetch_size at a time; errors say what was being
+        read, and where."""
         size = self.config["fetch_size"]
         try:
             async with conn.cursor(SSCursor) as cur:
                 await cur.execute(query, params)  # always formatted: %% is %
                 while rows := await cur.fetchmany(size):
-                    for row in rows:
-                        yield row
+                    yield rows
         except asyncmy.errors.Error as exc:
             raise SourceError(
                 f"reading {what} from {self._where()} failed: {server_reason(exc)}"
@@ -129,11 +135,12 @@ class MySQLDataSource(BaseDataSource):
     async def _docs(
         self, conn: Any, plan: Plan, query: str, params: tuple[Any, ...] = ()
     ) -> AsyncIterator[tuple[SourceDocument, Any]]:
-        width = len(plan.id_columns)
-        async for row in self._rows(conn, repr(plan.name), query, params):
-            doc_id = encode_id(plan.name, row[:width])
-            fields = plan.document(row[width + 2 :])
-            yield SourceDocument(doc_id, fields=fields, version=row[width]), row[width + 1]
+        width, name, document = len(plan.id_columns), plan.name, plan.document
+        async for rows in self._batches(conn, repr(name), query, params):
+            for row in rows:
+                doc_id = encode_id(name, row[:width])
+                fields = document(row[width + 2 :])
+                yield SourceDocument(doc_id, fields=fields, version=row[width]), row[width + 1]
 
     async def get_docs(self) -> AsyncIterator[SourceDocument]:
         conn = await self._connect()
@@ -153,8 +160,10 @@ class MySQLDataSource(BaseDataSource):
             await self._snapshot(conn)
             for plan in plans:
                 width = len(plan.id_columns)
-                async for row in self._rows(conn, repr(plan.name), plan.select_versions()):
-                    yield encode_id(plan.name, row[:width]), row[width]
+                query = plan.select_versions()
+                async for rows in self._batches(conn, repr(plan.name), query):
+                    for row in rows:
+                        yield encode_id(plan.name, row[:width]), row[width]
         finally:
             conn.close()
 

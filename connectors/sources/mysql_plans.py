@@ -3,7 +3,7 @@ expression each column is read through, so that the driver never has to guess a 
 
 The type mapping (docs/mysql.md) is made of two halves: the server renders each value as
 text or a number (``column_expression``), and ``convert`` turns that into the documented
-JSON value. The version of a row is the server's MD5 of the rendered values, so listing
+JSON value. The version of a row is the server's MD5 of its stored values, so listing
 versions reads no document."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from typing import Any
 
 from connectors.source import SourceError
@@ -119,6 +120,7 @@ def _float32_bits(value: float) -> bytes | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # FLOAT columns repeat their values (ratings, scores)
 def shortest_float32(value: Any) -> float:
     """The shortest decimal that reads back as the same 32-bit float: 1.1, not its double
     1.100000023841858; 123456.7, not MariaDB's six-digit 123457."""
@@ -163,6 +165,11 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# Kinds whose values the driver already gives as the mapping's: integers and doubles as
+# numbers, text (rendered CAST(... AS CHAR)) as str.
+PASSED_THROUGH = frozenset({"int", "float", "text"})
+
+
 @dataclass(frozen=True)
 class Plan:
     name: str  # the table
@@ -182,8 +189,17 @@ class Plan:
         return ", ".join(f"CAST(t.{quoted(c)} AS CHAR)" for c in self.id_columns)
 
     def version(self) -> str:
-        rendered = ", ".join(column_expression(c) for c in self.columns)
-        return f"MD5(JSON_ARRAY({rendered}))"
+        """MD5 of the stored values as the server writes them as text, then each one's
+        length (or n for NULL), so no two rows share an input by shifting a separator.
+        Stored values, not rendered ones: rendering costs the server twice as much (0.73 s
+        against 0.30 s for the 100k-row items table); the FLOAT alone is widened, as its
+        text keeps only six digits."""
+        values = [
+            f"CAST(t.{quoted(c.name)} AS DOUBLE)" if c.kind == "float32" else f"t.{quoted(c.name)}"
+            for c in self.columns
+        ]
+        lengths = ", ".join(f"IFNULL(LENGTH({v}), 'n')" for v in values)
+        return f"MD5(CONCAT_WS(0x1f, {', '.join(values)}, CONCAT_WS(',', {lengths})))"
 
     def select(self, where: str = "", by_cursor: bool = False) -> str:
         """keys..., version, cursor value, every column rendered."""
@@ -212,10 +228,18 @@ class Plan:
         marks = "(" + ", ".join(["%s"] * len(self.id_columns)) + ")"
         return f"{one} IN ({', '.join([marks] * count)})"
 
+    @cached_property
+    def _converted(self) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+        """Each column's name and converter, chosen once; None where the driver's value
+        is already the document's (numbers, text)."""
+        return tuple(
+            (c.name, None if c.kind in PASSED_THROUGH else CONVERTERS[c.kind]) for c in self.columns
+        )
+
     def document(self, values: tuple[Any, ...]) -> dict[str, Any]:
         doc: dict[str, Any] = {"_table": self.name}
-        for column, value in zip(self.columns, values, strict=True):
-            doc[column.name] = None if value is None else CONVERTERS[column.kind](value)
+        for (name, convert), value in zip(self._converted, values, strict=True):
+            doc[name] = value if convert is None or value is None else convert(value)
         return doc
 
 
