@@ -24,8 +24,8 @@ from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources import mysql_flow
-from connectors.sources.mysql_plans import Plan, discover_plans, server_reason
-from connectors.sources.pg_plans import encode_id
+from connectors.sources.mysql_discovery import discover_plans
+from connectors.sources.mysql_plans import Plan, server_reason
 from connectors.sources.sql_common import (
     Boundary,
     keys_by_table,
@@ -132,24 +132,16 @@ class MySQLDataSource(BaseDataSource):
                 f"reading {what} from {self._where()} failed: {server_reason(exc)}"
             ) from None
 
-    async def _docs(
-        self, conn: Any, plan: Plan, query: str, params: tuple[Any, ...] = ()
-    ) -> AsyncIterator[tuple[SourceDocument, Any]]:
-        width, name, document = len(plan.id_columns), plan.name, plan.document
-        async for rows in self._batches(conn, repr(name), query, params):
-            for row in rows:
-                doc_id = encode_id(name, row[:width])
-                fields = document(row[width + 2 :])
-                yield SourceDocument(doc_id, fields=fields, version=row[width]), row[width + 1]
-
     async def get_docs(self) -> AsyncIterator[SourceDocument]:
         conn = await self._connect()
         try:
             plans = await self._plans(conn)
             await self._snapshot(conn)
             for plan in plans:
-                async for doc, _cursor in self._docs(conn, plan, plan.select()):
-                    yield doc
+                make = plan.source_document
+                async for rows in self._batches(conn, repr(plan.name), plan.select()):
+                    for row in rows:
+                        yield make(row)
         finally:
             conn.close()
 
@@ -159,11 +151,11 @@ class MySQLDataSource(BaseDataSource):
             plans = await self._plans(conn)
             await self._snapshot(conn)
             for plan in plans:
-                width = len(plan.id_columns)
+                width, id_of = len(plan.id_columns), plan.id_of
                 query = plan.select_versions()
                 async for rows in self._batches(conn, repr(plan.name), query):
                     for row in rows:
-                        yield encode_id(plan.name, row[:width]), row[width]
+                        yield id_of(row), row[width]
         finally:
             conn.close()
 
@@ -176,8 +168,9 @@ class MySQLDataSource(BaseDataSource):
                 plan = plans[name]
                 params = tuple(value for key in keys for value in key)
                 query = plan.select(plan.by_keys(len(keys)))
-                async for doc, _cursor in self._docs(conn, plan, query, params):
-                    yield doc
+                async for rows in self._batches(conn, repr(name), query, params):
+                    for row in rows:
+                        yield plan.source_document(row)
         finally:
             conn.close()
 
@@ -203,11 +196,14 @@ class MySQLDataSource(BaseDataSource):
         query = plan.select(plan.since() if since else "", by_cursor=True)
         params = (since["value"],) if since else ()
         boundary = Boundary(since)
-        async for doc, value in self._docs(conn, plan, query, params):
-            if boundary.already_sent(value, doc.id):
-                continue
-            boundary.read(value, doc.id)
-            yield Operation("index", doc.id, doc)
+        at = len(plan.id_columns) + 1  # the cursor value's place in a row
+        async for rows in self._batches(conn, repr(plan.name), query, params):
+            for row in rows:
+                doc = plan.source_document(row)
+                if boundary.already_sent(row[at], doc.id):
+                    continue
+                boundary.read(row[at], doc.id)
+                yield Operation("index", doc.id, doc)
         if boundary.cursor is not None:
             self._cursor[plan.name] = boundary.cursor
 

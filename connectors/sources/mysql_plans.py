@@ -9,14 +9,16 @@ versions reads no document."""
 from __future__ import annotations
 
 import math
-import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from connectors.source import SourceError
+import orjson
+
+from connectors.documents import SourceDocument
+from connectors.sources.pg_plans import encode_id
 
 
 def server_reason(exc: BaseException) -> str:
@@ -94,10 +96,18 @@ def column_expression(column: Column) -> str:
         # as "123457"); as a double it comes whole, and ``shortest_float32`` shortens it.
         return f"CAST({c} AS DOUBLE)"
     if kind in ("date", "datetime", "timestamp"):
-        # Zero and partial dates (permissive sql_mode) have no calendar date: null.
-        return f"IF(MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0, NULL, CAST({c} AS CHAR))"
+        # Zero and partial dates (permissive sql_mode) have no calendar date: null. The
+        # server writes the ISO form itself ('T'; 'Z' for TIMESTAMP, read at +00:00).
+        text = f"CAST({c} AS CHAR)"
+        if kind != "date":
+            text = f"REPLACE({text}, ' ', 'T')"
+        if kind == "timestamp":
+            text = f"CONCAT({text}, 'Z')"
+        return f"IF(MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0, NULL, {text})"
     if kind == "base64":
-        return f"REPLACE(TO_BASE64({c}), '\\n', '')"
+        # CHAR(10), not a quoted backslash-n: a server in NO_BACKSLASH_ESCAPES mode reads
+        # that as two characters, and the base64 would keep its line breaks.
+        return f"REPLACE(TO_BASE64({c}), CHAR(10 USING utf8mb4), '')"
     if kind == "wkt":
         return f"ST_AsText({c})"
     if kind in ("int", "float"):
@@ -135,20 +145,6 @@ def shortest_float32(value: Any) -> float:
     return exact
 
 
-def _datetime(text: str) -> str:
-    return text.replace(" ", "T", 1)
-
-
-def _timestamp(text: str) -> str:
-    return text.replace(" ", "T", 1) + "Z"  # read with the session zone at +00:00
-
-
-def _json(text: str) -> Any:
-    import orjson
-
-    return orjson.loads(text)
-
-
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "bool": lambda v: bool(v),
     "int": int,
@@ -156,9 +152,9 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "float32": shortest_float32,
     "text": lambda v: v if isinstance(v, str) else bytes(v).decode("utf-8", "replace"),
     "date": str,
-    "datetime": _datetime,
-    "timestamp": _timestamp,
-    "json": _json,
+    "datetime": str,
+    "timestamp": str,
+    "json": orjson.loads,
     "set": lambda v: [item for item in str(v).split(",") if item],
     "base64": str,
     "wkt": str,
@@ -166,8 +162,10 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 
 
 # Kinds whose values the driver already gives as the mapping's: integers and doubles as
-# numbers, text (rendered CAST(... AS CHAR)) as str.
-PASSED_THROUGH = frozenset({"int", "float", "text"})
+# numbers, everything the server renders as text (column_expression) as str.
+PASSED_THROUGH = frozenset(
+    {"int", "float", "text", "date", "datetime", "timestamp", "base64", "wkt"}
+)
 
 
 @dataclass(frozen=True)
@@ -236,131 +234,24 @@ class Plan:
             (c.name, None if c.kind in PASSED_THROUGH else CONVERTERS[c.kind]) for c in self.columns
         )
 
+    @cached_property
+    def _id_prefix(self) -> str:
+        return encode_id(self.name, ("",))  # "<table, escaped>:"
+
+    def id_of(self, row: tuple[Any, ...]) -> str:
+        """The document id of a row that starts with its key values (rendered as text)."""
+        key = row[0]
+        if len(self.id_columns) == 1 and key is not None and "|" not in key and "\\" not in key:
+            return str(self._id_prefix + key)  # nothing to escape: the common case, fast
+        return encode_id(self.name, row[: len(self.id_columns)])
+
+    def source_document(self, row: tuple[Any, ...]) -> SourceDocument:
+        """A row of ``select()``: keys..., version, cursor value, the columns."""
+        width = len(self.id_columns)
+        return SourceDocument(self.id_of(row), self.document(row[width + 2 :]), row[width])
+
     def document(self, values: tuple[Any, ...]) -> dict[str, Any]:
         doc: dict[str, Any] = {"_table": self.name}
         for (name, convert), value in zip(self._converted, values, strict=True):
             doc[name] = value if convert is None or value is None else convert(value)
         return doc
-
-
-async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:
-    if config["queries"]:
-        return [await query_plan(cur, spec, config, where) for spec in config["queries"]]
-    database = config["database"]
-    await cur.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
-        (database,),
-    )
-    existing = sorted(str(row[0]) for row in await cur.fetchall())
-    wanted = existing if config["tables"] in (["*"], "*") else list(config["tables"])
-    missing = sorted(set(wanted) - set(existing))
-    if missing:
-        raise SourceError(f"tables not found in database {database!r} of {where}: {missing}")
-    plans = []
-    for table in wanted:
-        columns = await _columns(cur, database, table)
-        keys = config["id_columns"].get(table) or await _primary_key(cur, database, table)
-        if not keys:
-            raise SourceError(
-                f"table {database}.{table} has no primary key; declare its key columns in "
-                f'id_columns, e.g. {{"{table}": ["id"]}}'
-            )
-        names = [c.name for c in columns]
-        unknown = [k for k in keys if k not in names]
-        if unknown:
-            raise SourceError(f"id_columns of {database}.{table} name missing columns: {unknown}")
-        cursor = config["cursor_column"] if config["cursor_column"] in names else None
-        plans.append(Plan(table, database, tuple(keys), columns, cursor))
-    return plans
-
-
-async def _columns(cur: Any, database: str, table: str) -> tuple[Column, ...]:
-    await cur.execute(
-        "SELECT column_name, data_type, column_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-        (database, table),
-    )
-    columns = [Column(str(n), str(d), str(t)) for n, d, t in await cur.fetchall()]
-    json_columns = await _mariadb_json_columns(cur, database, table)
-    return tuple(
-        Column(c.name, "json", c.column_type) if c.name in json_columns else c for c in columns
-    )
-
-
-async def _mariadb_json_columns(cur: Any, database: str, table: str) -> set[str]:
-    """MariaDB's JSON is LONGTEXT with a ``json_valid(col)`` check; MySQL reports 'json'."""
-    try:
-        await cur.execute(
-            "SELECT check_clause FROM information_schema.check_constraints "
-            "WHERE constraint_schema = %s AND table_name = %s",
-            (database, table),
-        )
-    except Exception:  # MySQL before 8.0.16 has no such view: its JSON is typed anyway
-        return set()
-    found = set()
-    for (clause,) in await cur.fetchall():
-        match = re.fullmatch(r"json_valid\(`((?:[^`]|``)+)`\)", str(clause).strip())
-        if match:
-            found.add(match.group(1).replace("``", "`"))
-    return found
-
-
-async def _primary_key(cur: Any, database: str, table: str) -> list[str]:
-    await cur.execute(
-        "SELECT column_name FROM information_schema.key_column_usage "
-        "WHERE table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY' "
-        "ORDER BY ordinal_position",
-        (database, table),
-    )
-    return [str(row[0]) for row in await cur.fetchall()]
-
-
-# Result metadata (type code, flags, character set) -> information_schema's data_type.
-_RESULT_TYPES = {
-    0: "decimal", 246: "decimal", 1: "tinyint", 2: "smallint", 3: "int", 4: "float",
-    5: "double", 7: "timestamp", 8: "bigint", 9: "mediumint", 10: "date", 11: "time",
-    12: "datetime", 13: "year", 16: "bit", 245: "json", 255: "geometry",
-}  # fmt: skip
-UNSIGNED_FLAG, ENUM_FLAG, SET_FLAG, BINARY_CHARSET = 32, 256, 2048, 63
-
-
-def result_column(name: str, type_code: int, flags: int, charset: int, length: int) -> Column:
-    """A custom query's column as a table's would be described, from its result metadata.
-    (MariaDB's JSON is text there: a query's JSON column maps to a string.)"""
-    if flags & SET_FLAG:
-        data_type = "set"
-    elif flags & ENUM_FLAG:
-        data_type = "enum"
-    elif type_code in _RESULT_TYPES:
-        data_type = _RESULT_TYPES[type_code]
-    elif 249 <= type_code <= 252:
-        data_type = "blob" if charset == BINARY_CHARSET else "text"
-    else:
-        data_type = "varbinary" if charset == BINARY_CHARSET else "varchar"
-    full = data_type + ("(1)" if data_type == "tinyint" and length == 1 else "")
-    return Column(name, data_type, full + (" unsigned" if flags & UNSIGNED_FLAG else ""))
-
-
-async def query_plan(cur: Any, spec: Any, config: Any, where: str) -> Plan:
-    """A custom query's plan: its columns from a result of no rows."""
-    if not isinstance(spec, dict) or not {"name", "query", "id_columns"} <= set(spec):
-        raise SourceError("each custom query needs name, query and id_columns")
-    plan = Plan(str(spec["name"]), config["database"], tuple(spec["id_columns"]), (), None,
-                str(spec["query"]))  # fmt: skip
-    try:
-        await cur.execute(f"SELECT * FROM {plan.relation} AS t LIMIT 0", ())
-    except Exception as exc:
-        raise SourceError(
-            f"custom query {plan.name!r} cannot be read from {where}: {server_reason(exc)}"
-        ) from None
-    fields = cur._result.fields  # description lacks the flags (unsigned, set, enum)
-    columns = tuple(
-        result_column(f.name, f.type_code, f.flags, f.charsetnr, f.length) for f in fields
-    )
-    names = [c.name for c in columns]
-    missing = [k for k in plan.id_columns if k not in names]
-    if missing:
-        raise SourceError(f"{plan.name!r}: key columns {missing} are not among its columns {names}")
-    cursor = config["cursor_column"] if config["cursor_column"] in names else None
-    return replace(plan, columns=columns, cursor_column=cursor)

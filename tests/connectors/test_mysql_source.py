@@ -197,3 +197,35 @@ def test_a_custom_query_that_fails_is_named_with_the_servers_reason(mysql_endpoi
     keyless = {"name": "keyless", "query": "SELECT 1 AS one", "id_columns": ["id"]}
     with pytest.raises(SourceError, match=r"key columns \['id'\] are not among"):
         run(source(mysql_endpoint, name, queries=[keyless]).validate_config())
+
+
+def test_a_slow_reader_holds_a_bounded_part_of_the_result(mysql_endpoint, database):
+    """asyncmy buffers whatever the server sends; with connectors.sources.mysql_flow a
+    reader slower than the server holds about HIGH_WATER bytes, not the result set."""
+    from connectors.sources import mysql as mysql_module
+    from connectors.sources.mysql_flow import HIGH_WATER
+
+    assert mysql_module.READS_BOUNDED, "this asyncmy's protocol could not be flow-controlled"
+    name, cur = database
+    cur.execute("CREATE TABLE wide (id INT PRIMARY KEY, filler VARCHAR(1000))")
+    rows = [(n, "x" * 1000) for n in range(1, 20001)]  # 20 MB
+    cur.executemany("INSERT INTO wide VALUES (%s, %s)", rows)
+    src = source(mysql_endpoint, name, fetch_size=1000)
+
+    async def read() -> tuple[int, int]:
+        conn = await src._connect()
+        rows = held = 0
+        try:
+            async for batch in src._batches(conn, "wide", "SELECT * FROM wide"):
+                rows += len(batch)
+                await asyncio.sleep(0.05)  # slower than the server: its bytes pile up
+                held = max(held, conn._proto.length - conn._proto.pos)
+        finally:
+            conn.close()
+        return rows, held
+
+    rows, held = run(read())
+    assert rows == 20000
+    # One read may fill the rest of asyncmy's buffer past the mark: twice HIGH_WATER at
+    # most, so four is a wide margin; without flow control 18 MB pile up here.
+    assert held <= 4 * HIGH_WATER, f"{held:,} bytes held unread"

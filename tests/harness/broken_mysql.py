@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.sources import mysql as mysql_module
-from connectors.sources import mysql_plans
+from connectors.sources import mysql_discovery, mysql_plans
 
 
 def _with_kind(data_type: str, kind: str, expression: Any = None) -> None:
@@ -46,13 +46,13 @@ def _float_as_server_text() -> None:
 
 def _json_as_text() -> None:
     """MariaDB's JSON (a checked LONGTEXT) taken for text: objects arrive as strings."""
-    original = mysql_plans._mariadb_json_columns
+    original = mysql_discovery._mariadb_json_columns
 
     async def none(*_args: Any) -> set[str]:
         await original(*_args)
         return set()
 
-    mysql_plans._mariadb_json_columns = none  # type: ignore[assignment]
+    mysql_discovery._mariadb_json_columns = none  # type: ignore[assignment]
 
 
 def _set_as_text() -> None:
