@@ -263,18 +263,19 @@ class MySQLKind(ServiceKind):
         spec = ContainerSpec(
             image=config.image,
             port=3306,
+            # The image's own account may use one database only; fixtures create a
+            # database and a reader per test. In a throwaway container that takes root,
+            # with a generated password.
             env={
-                f"{prefix}_USER": ACCOUNT,
-                f"{prefix}_PASSWORD": password.reveal(),
+                f"{prefix}_ROOT_PASSWORD": password.reveal(),
                 f"{prefix}_DATABASE": DATABASE,
-                f"{prefix}_RANDOM_ROOT_PASSWORD": "yes",
                 "TZ": defaults.SOURCE_TIMEZONE,
             },
             command=[f"--{k}={v}" for k, v in defaults.MYSQL_SERVER_SETTINGS.items()],
         )
         version = config.image.split(":", 1)[1] if ":" in config.image else "?"
         return spec, lambda host, port: MySQLEndpoint(
-            host, port, ACCOUNT, password, DATABASE, version, "docker"
+            host, port, "root", password, DATABASE, version, "docker"
         )
 
     def probe(self, endpoint: MySQLEndpoint) -> None:

@@ -82,13 +82,16 @@ def test_a_dsn_names_the_server_and_hides_the_password():
 
 @pytest.mark.parametrize(("image", "prefix"), [("mariadb:11", "MARIADB"), ("mysql:8.4", "MYSQL")])
 def test_both_images_get_an_account_a_database_and_the_zone(image, prefix):
+    """root, with a generated password: fixtures create a database and a user per test."""
     spec, endpoint_at = MySQLKind().container(MySQLConfig(image=image))
     assert spec.image == image and spec.port == 3306
-    assert spec.env[f"{prefix}_USER"] == "harness" and spec.env[f"{prefix}_DATABASE"] == "harness"
+    assert spec.env[f"{prefix}_DATABASE"] == "harness"
     assert spec.env["TZ"] == "America/St_Johns"
     assert "--innodb-flush-log-at-trx-commit=2" in (spec.command or [])
     endpoint = endpoint_at("127.0.0.1", 49000)
-    assert endpoint.password.reveal() == spec.env[f"{prefix}_PASSWORD"]
+    assert endpoint.user == "root"
+    assert endpoint.password.reveal() == spec.env[f"{prefix}_ROOT_PASSWORD"]
+    assert "--local-infile=1" in (spec.command or [])  # MySQL 8.4 has it off
     assert endpoint.backend == "docker" and endpoint.version == image.split(":")[1]
     with pytest.raises(ServiceError, match=r"use mariadb:11 or mysql:8\.4"):
         MySQLKind().container(MySQLConfig(image="postgres:16"))
