@@ -40,8 +40,10 @@ def _timestamp_in_session_zone() -> None:
 
 
 def _float_as_server_text() -> None:
-    """FLOAT read as the server prints it: six significant digits on MariaDB."""
-    _with_kind("float", "float", lambda c: f"CAST({c} AS CHAR)")
+    """FLOAT read as the server prints it, then as a number: six significant digits on
+    MariaDB."""
+    mysql_plans.CONVERTERS["printed-float"] = float
+    _with_kind("float", "printed-float", lambda c: f"CAST({c} AS CHAR)")
 
 
 def _json_as_text() -> None:
