@@ -26,6 +26,10 @@ PG_SERVER_SETTINGS = {
     "timezone": SOURCE_TIMEZONE,  # the session default connectors get unless they set theirs
 }
 MYSQL_STARTUP_TIMEOUT = 90.0
+# S3: moto's server, locally (PyPI) and in Docker (its image, the same version).
+S3_REGION = "us-east-1"
+S3_IMAGE = "motoserver/moto:5.2.5"
+S3_STARTUP_TIMEOUT = 60.0
 # MariaDB/MySQL, the same trade: the redo log is written (not flushed) at each commit, so
 # a killed server keeps every acknowledged commit; no doublewrite, no binlog flushes. The
 # server's zone is SOURCE_TIMEZONE (through TZ: named zones need no time-zone tables).
