@@ -30,6 +30,11 @@ MYSQL_STARTUP_TIMEOUT = 90.0
 S3_REGION = "us-east-1"
 S3_IMAGE = "motoserver/moto:5.2.5"
 S3_STARTUP_TIMEOUT = 60.0
+# Text extraction (docs/extraction.md): files over the cap are refused with 413, so one
+# huge object cannot take the service's memory; Tika's own image in Docker.
+EXTRACTION_MAX_BYTES = 20 * 1024 * 1024
+EXTRACTION_IMAGE = "apache/tika:3.2.3.0"
+EXTRACTION_STARTUP_TIMEOUT = 60.0
 # MariaDB/MySQL, the same trade: the redo log is written (not flushed) at each commit, so
 # a killed server keeps every acknowledged commit; no doublewrite, no binlog flushes. The
 # server's zone is SOURCE_TIMEZONE (through TZ: named zones need no time-zone tables).

@@ -1,0 +1,144 @@
+"""Service kind ``extraction``: bytes in, text out, over a subset of Tika server's API.
+Locally, the harness's Python extractors (harness/extraction/serve.py, the engine chosen
+by measurement: docs/extraction.md); in Docker, ``apache/tika``; or yours by URL (a Tika
+server you run)."""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness import defaults
+from harness.services.base import ServiceError
+from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
+from harness.services.local import Launch, LocalService
+from harness.services.ports import LOOPBACK
+from harness.services.privileges import ServiceUser
+from harness.services.wait import NotReady
+
+
+@dataclass(frozen=True)
+class ExtractionConfig(ServiceConfig):
+    url: str | None = option(
+        flag="--extraction-url",
+        env="HARNESS_EXTRACTION_URL",
+        help="a Tika server you run (http://host:9998)",
+        external=True,
+    )
+    max_bytes: int = option(
+        defaults.EXTRACTION_MAX_BYTES,
+        env="HARNESS_EXTRACTION_MAX_BYTES",
+        help="the local service refuses (413) larger files",
+        parse=int,
+    )
+    image: str = option(
+        defaults.EXTRACTION_IMAGE, env="HARNESS_EXTRACTION_IMAGE", help="docker image (Tika)"
+    )
+    port: int | None = option(env="HARNESS_EXTRACTION_PORT", help="fixed local port", parse=int)
+    startup_timeout: float = option(
+        defaults.EXTRACTION_STARTUP_TIMEOUT,
+        env="HARNESS_EXTRACTION_STARTUP_TIMEOUT",
+        help="seconds to wait for the service",
+        parse=float,
+    )
+
+
+@dataclass(frozen=True)
+class ExtractionEndpoint:
+    url: str
+    version: str
+    backend: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or LOOPBACK
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 80
+
+    def location(self, reveal: bool = False) -> str:
+        return self.url
+
+
+def check_extraction(url: str) -> str:
+    """Ready when ``GET /tika`` answers; returns ``GET /version``."""
+    try:
+        with urllib.request.urlopen(url + "/tika", timeout=3) as answer:
+            answer.read()
+        with urllib.request.urlopen(url + "/version", timeout=3) as answer:
+            return answer.read().decode(errors="replace").strip() or "?"
+    except (OSError, urllib.error.URLError) as exc:
+        raise NotReady(f"{type(exc).__name__}: {exc}") from None
+
+
+class LocalExtraction(LocalService):
+    name = "extraction"
+    unprivileged = False  # our code, run by our interpreter
+    bind_failure_markers = ("Address already in use",)
+
+    @classmethod
+    def prepare(cls, config: ExtractionConfig, workdir: Path, user: ServiceUser) -> int:
+        return config.max_bytes
+
+    @classmethod
+    def launch(cls, prepared: int, workdir: Path, port: int) -> Launch:
+        url = f"http://{LOOPBACK}:{port}"
+        from harness.extraction.serve import VERSION
+
+        return Launch(
+            [sys.executable, "-m", "harness.extraction.serve", "--port", str(port),
+             "--max-bytes", str(prepared)],
+            {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(p for p in sys.path if p)},
+            ExtractionEndpoint(url, VERSION, "local"),
+            f"extraction service on {url}",
+        )  # fmt: skip
+
+    @classmethod
+    def ready(cls, endpoint: ExtractionEndpoint) -> None:
+        check_extraction(endpoint.url)
+
+
+class ExtractionKind(ServiceKind):
+    name = "extraction"
+    summary = "text extraction over Tika's API: the Python extractors, apache/tika, or yours"
+    config_class = ExtractionConfig
+    endpoint_class = ExtractionEndpoint
+
+    def start_local(self, config: ExtractionConfig, *, detached: bool) -> LocalExtraction:
+        return LocalExtraction.start(config, detached=detached)
+
+    def attach(self, config: ExtractionConfig) -> ExtractionEndpoint:
+        assert config.url is not None
+        url = config.url.rstrip("/")
+        try:
+            version = check_extraction(url)
+        except NotReady as exc:
+            raise ServiceError(f"the extraction service at {url} does not answer: {exc}") from None
+        return ExtractionEndpoint(url, version, "external")
+
+    def container(
+        self, config: ExtractionConfig
+    ) -> tuple[ContainerSpec, Callable[[str, int], Any]]:
+        spec = ContainerSpec(image=config.image, port=9998)
+        version = config.image.split(":", 1)[1] if ":" in config.image else "?"
+        return spec, lambda host, port: ExtractionEndpoint(
+            f"http://{host}:{port}", f"tika {version}", "docker"
+        )
+
+    def probe(self, endpoint: ExtractionEndpoint) -> None:
+        check_extraction(endpoint.url)
+
+    def reuse_key(self, config: ExtractionConfig) -> str:
+        return f"local extraction {config.max_bytes}"
+
+    def local_version(self, config: ExtractionConfig) -> str | None:
+        from harness.extraction.serve import VERSION
+
+        return VERSION
