@@ -11,7 +11,7 @@ import pytest
 
 from harness.connectors_cli import connector_timezone
 from harness.namespace import RunNamespace
-from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord
+from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord, make_fixture
 from harness.services import registry
 from harness.subjects import make_subject
 
@@ -99,10 +99,9 @@ def scenario_run(
     if scenario is None:
         raise pytest.UsageError("scenario_run needs a test class with a `scenario` declaration")
     run_in_connector_timezone()
-    endpoint = harness_services.endpoint(scenario.service)
     name = f"{scenario.connector}-{request.node.originalname.removeprefix('test_')}"
     source_name = run_namespace.name_for(registry.kind(scenario.service), name)
-    fixture = scenario.fixture(endpoint, source_name, corpus_seed)
+    fixture = make_fixture(scenario, harness_services, source_name, corpus_seed)
     subject = make_subject(request.config.getoption("subject"), es_endpoint)
     index = run_namespace.name_for(registry.kind("elasticsearch"), name)
     run = ScenarioRun(scenario, name, fixture, subject, es_endpoint, index, connector_id=index)

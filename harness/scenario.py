@@ -104,14 +104,26 @@ class SourceFixture(Protocol):
     def drop(self) -> None: ...
 
 
+def make_fixture(scenario: ConnectorScenario, services: Any, name: str, seed: int) -> Any:
+    """The scenario's source fixture on the session's services (``services.endpoint(kind)``),
+    with the endpoints of the other kinds it needs."""
+    endpoint = services.endpoint(scenario.service)
+    if not scenario.needs:
+        return scenario.fixture(endpoint, name, seed)
+    others = {kind: services.endpoint(kind) for kind in scenario.needs}
+    return scenario.fixture(endpoint, name, seed, services=others)
+
+
 @dataclass(frozen=True)
 class ConnectorScenario:
     """Everything the standard suite needs to know about a connector."""
 
     connector: str  # the source's registered name (service_type)
     service: str  # the harness service the source needs: "postgresql", ...
-    fixture: Callable[[Any, str, int], SourceFixture]  # (endpoint, namespace name, seed)
+    # (endpoint, namespace name, seed[, services={kind: endpoint} for ``needs``])
+    fixture: Callable[..., SourceFixture]
     capabilities: frozenset[str] = frozenset()  # "incremental", ...: see @requires
+    needs: tuple[str, ...] = ()  # other service kinds the connector uses ("extraction")
     ignore_fields: tuple[str, ...] = ("_content_hash",)  # runtime metadata, not content
     change_fraction: float = 0.05
 

@@ -14,6 +14,11 @@ from harness.secret_leaks import secret_fields
 
 class SecretSuite:
     def test_a_rejected_password_is_never_shown(self, run: ScenarioRun) -> None:
+        if not getattr(run.fixture, "verifies_credentials", True):
+            pytest.skip(
+                f"this {run.scenario.service} store accepts any credentials (moto's does): "
+                "run against one that checks them to prove this"
+            )
         run.fixture.load("tiny")
         configuration = run.fixture.configuration()
         secrets = secret_fields(configuration)

@@ -1,9 +1,11 @@
 """S3 source: the objects of one or more buckets (under an optional prefix), each with its
 text from an extraction service speaking Tika server's API (docs/s3.md).
 
-* ``_id`` is ``<bucket>/<key>``; the ETag is the version, so an unchanged re-sync lists
-  the buckets and neither downloads nor writes anything.
-* Fields: bucket, key, size, last_modified (UTC), content_type, url, and ``body``, the
+* ``_id`` is ``<bucket>/<key>``; the version is the ETag with the last-modified time
+  (both listed), so an unchanged re-sync lists the buckets and neither downloads nor
+  writes anything, and an object written again (its metadata or the same bytes) is.
+* Fields: bucket, key, size, last_modified (UTC), content_type, url (``s3://bucket/key``,
+  the same whichever endpoint or proxy the sync went through), and ``body``, the
   extracted text. An object over ``max_object_bytes`` is indexed without a body, with
   ``body_skipped`` saying why; one the service cannot read (corrupt, encrypted), with
   ``extraction_error``. Neither fails the sync; an unreachable service does.
@@ -129,7 +131,7 @@ class S3DataSource(BaseDataSource):
         client = self._client()
         try:
             async for obj in self._objects(client):
-                yield f"{obj.bucket}/{obj.key}", obj.etag
+                yield f"{obj.bucket}/{obj.key}", _version(obj)
         finally:
             await client.close()
 
@@ -172,7 +174,7 @@ class S3DataSource(BaseDataSource):
             "key": obj.key,
             "size": obj.size,
             "last_modified": obj.last_modified,
-            "url": client.object_url(obj.bucket, obj.key),
+            "url": f"s3://{obj.bucket}/{obj.key}",  # where it is, whatever the route to it
         }
         cap, service = self.config["max_object_bytes"], self.config["extraction_url"]
         if obj.size > cap:
@@ -187,7 +189,7 @@ class S3DataSource(BaseDataSource):
                 await self._extract(extraction, service, response, obj, fields)
         finally:
             response.release()
-        return SourceDocument(f"{obj.bucket}/{obj.key}", fields, obj.etag)
+        return SourceDocument(f"{obj.bucket}/{obj.key}", fields, _version(obj))
 
     async def _extract(
         self,
@@ -273,3 +275,7 @@ class S3DataSource(BaseDataSource):
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)
+
+
+def _version(obj: S3Object) -> str:
+    return f"{obj.etag}@{obj.last_modified}"

@@ -26,7 +26,7 @@ from harness.bench.measure import (
     index_stats,
 )
 from harness.connectors_cli import create_connector
-from harness.scenario import ConnectorScenario
+from harness.scenario import ConnectorScenario, make_fixture
 from harness.services import registry
 from harness.services.es_http import es_request
 from harness.subjects import ConnectorSpec
@@ -96,11 +96,10 @@ class BenchmarkSuite:
     ) -> Iterator[BenchContext]:
         if not request.config.getoption("bench"):
             pytest.skip("benchmarks run with --bench")
-        endpoint = harness_services.endpoint(cls.scenario.service)
         size = request.config.getoption("corpus_size")
         name = f"bench-{cls.scenario.connector}-{size}"
         source_name = run_namespace.name_for(registry.kind(cls.scenario.service), name)
-        fixture = cls.scenario.fixture(endpoint, source_name, corpus_seed)
+        fixture = make_fixture(cls.scenario, harness_services, source_name, corpus_seed)
         ctx = BenchContext(
             cls.scenario,
             fixture,

@@ -10,7 +10,9 @@ MYSQL = ConnectorScenario(
     connector="mysql",
     service="mysql",
     fixture=MySQLFixture,
-    capabilities=frozenset({"incremental", "versions", "faults", "rejected_documents"}),
+    capabilities=frozenset(
+        {"incremental", "versions", "faults", "rejected_documents", "exact_revert"}
+    ),
 )
 
 

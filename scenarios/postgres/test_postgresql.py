@@ -11,7 +11,14 @@ POSTGRESQL = ConnectorScenario(
     service="postgresql",
     fixture=PostgresFixture,
     capabilities=frozenset(
-        {"incremental", "versions", "table_privileges", "faults", "rejected_documents"}
+        {
+            "incremental",
+            "versions",
+            "table_privileges",
+            "faults",
+            "rejected_documents",
+            "exact_revert",
+        }
     ),
 )
 

@@ -1,0 +1,18 @@
+"""The S3 connector under the standard suite, with the text of every file checked against
+the sentences the fixture wrote into it: declared, not written."""
+
+from fixtures.s3 import S3Fixture
+from harness.scenario import ConnectorScenario
+from harness.suite import StandardSuite
+
+S3 = ConnectorScenario(
+    connector="s3",
+    service="s3",
+    needs=("extraction",),
+    fixture=S3Fixture,
+    capabilities=frozenset({"incremental", "versions", "faults"}),
+)
+
+
+class TestS3(StandardSuite):
+    scenario = S3
