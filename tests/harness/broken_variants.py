@@ -23,6 +23,7 @@ from connectors.sources import postgresql as postgresql_module
 from connectors.sources.postgresql import PostgreSQLDataSource
 from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
+from tests.harness.broken_s3 import S3_VARIANTS
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -194,6 +195,7 @@ def _resync_reads_everything() -> None:
 VARIANTS = {
     **OUTCOME_VARIANTS,
     **MYSQL_VARIANTS,
+    **S3_VARIANTS,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

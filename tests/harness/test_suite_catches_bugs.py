@@ -132,7 +132,22 @@ MYSQL_CASES = {
     "mysql-json-as-text": ("test_edge_cases", 'ja: expected [1, null, -3, 2.5], got "[1, '),
     "mysql-set-as-text": ("test_edge_cases", 's: expected ["red", "blue"], got "red,blue"'),
 }
-SUITES = {"postgresql": "scenarios/postgres/test_postgresql.py", "mysql": "scenarios/mysql"}
+# The S3 connector under scenarios/s3 (tests/harness/broken_s3.py).
+S3_CASES = {
+    "s3-body-truncated-at-64kb": ("test_edge_cases", 'body: expected "<text holding 6000'),
+    "s3-etag-ignored": (
+        "test_an_unchanged_resync_reads_far_less_than_a_full_sync",
+        "an unchanged re-sync read",
+    ),
+    "s3-keys-decoded-twice": ("test_edge_cases", "edge/percentA.txt"),
+    "s3-extraction-failure-drops-the-document": ("test_edge_cases", "edge/corrupt.pdf"),
+}
+SUITES = {
+    "postgresql": "scenarios/postgres/test_postgresql.py",
+    "mysql": "scenarios/mysql",
+    "s3": "scenarios/s3",
+}
+CONNECTOR_CASES = {"mysql": MYSQL_CASES, "s3": S3_CASES}
 
 
 @pytest.fixture(scope="module")
@@ -172,11 +187,12 @@ def run_suite(
     )
 
 
-@pytest.mark.parametrize("variant", sorted(CASES) + sorted(MYSQL_CASES))
+@pytest.mark.parametrize("variant", sorted(CASES) + sorted(MYSQL_CASES) + sorted(S3_CASES))
 def test_a_broken_connector_fails_the_suite(shared_services, variant):
-    if variant in MYSQL_CASES:
-        scenario, message = MYSQL_CASES[variant]
-        done = run_suite(shared_services, scenario, variant, SUITES["mysql"])
+    connector = next((c for c, cases in CONNECTOR_CASES.items() if variant in cases), None)
+    if connector is not None:
+        scenario, message = CONNECTOR_CASES[connector][variant]
+        done = run_suite(shared_services, scenario, variant, SUITES[connector])
     else:
         scenario, message = CASES[variant]
         done = run_suite(shared_services, scenario, variant)
@@ -187,9 +203,9 @@ def test_a_broken_connector_fails_the_suite(shared_services, variant):
     )
 
 
-@pytest.mark.parametrize("connector", ["postgresql", "mysql"])
+@pytest.mark.parametrize("connector", ["postgresql", "mysql", "s3"])
 def test_the_unbroken_connector_passes_the_same_scenarios(shared_services, connector):
-    cases = CASES if connector == "postgresql" else MYSQL_CASES
+    cases = CONNECTOR_CASES.get(connector, CASES)
     scenarios = sorted({scenario for scenario, _ in cases.values()})
     done = run_suite(shared_services, " or ".join(scenarios), None, SUITES[connector])
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]

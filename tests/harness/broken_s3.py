@@ -1,0 +1,55 @@
+"""Broken variants of the S3 connector: the mistakes file connectors make. Registered
+through ``S3_VARIANTS`` in broken_variants.py; each must fail ``scenarios/s3`` with a
+message naming the problem."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from connectors.sources import s3 as s3_module
+from connectors.sources import s3_client
+
+
+def _body_truncated_at_64_kb() -> None:
+    """The extracted text cut at 64 KB, as a fixed-size read of the answer would."""
+    original = s3_module.S3DataSource._extract
+
+    async def extract(self: Any, *args: Any) -> None:
+        await original(self, *args)
+        fields = args[-1]
+        if isinstance(fields.get("body"), str):
+            fields["body"] = fields["body"][:65536]
+
+    s3_module.S3DataSource._extract = extract  # type: ignore[method-assign]
+
+
+def _etag_ignored() -> None:
+    """No version: every re-sync downloads, extracts and rewrites every object."""
+    s3_module.S3DataSource.supports_versions = False
+    s3_module._version = lambda obj: None  # type: ignore[assignment,return-value]
+
+
+def _keys_decoded_twice() -> None:
+    """Listed keys URL-decoded twice: 'percent%41.txt' becomes 'percentA.txt'."""
+    s3_client.unquote_plus = lambda text: unquote_plus(unquote_plus(text))  # type: ignore[assignment]
+
+
+def _extraction_failure_drops_the_document() -> None:
+    """An object the service cannot read is left out instead of indexed with the reason."""
+    original = s3_module.S3DataSource._documents
+
+    async def documents(self: Any, *args: Any) -> Any:
+        async for doc, obj in original(self, *args):
+            if "extraction_error" not in (doc.fields or {}):
+                yield doc, obj
+
+    s3_module.S3DataSource._documents = documents  # type: ignore[method-assign]
+
+
+S3_VARIANTS = {
+    "s3-body-truncated-at-64kb": _body_truncated_at_64_kb,
+    "s3-etag-ignored": _etag_ignored,
+    "s3-keys-decoded-twice": _keys_decoded_twice,
+    "s3-extraction-failure-drops-the-document": _extraction_failure_drops_the_document,
+}
