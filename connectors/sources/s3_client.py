@@ -42,9 +42,6 @@ class S3Client:
     async def close(self) -> None:
         await self._session.close()
 
-    def object_url(self, bucket: str, key: str) -> str:
-        return self.endpoint + encode_path(bucket, key)
-
     async def request(
         self, method: str, bucket: str = "", key: str = "", params: dict[str, str] | None = None
     ) -> aiohttp.ClientResponse:
