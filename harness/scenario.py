@@ -77,6 +77,15 @@ class SourceFixture(Protocol):
         table (loaded by ``load_edge_cases``); return its name as errors must give it."""
         ...
 
+    def rule_cases(self) -> list[Any]:
+        """Capability ``sync_rules``: ``harness.rules_suite.RuleCase``s over the corpus of
+        ``load("tiny")`` and ``load_edge_cases()``, each selecting some documents, not all."""
+        ...
+
+    def invalid_rules(self) -> list[Any]:
+        """Capability ``sync_rules``: ``harness.rules_suite.InvalidRule``s."""
+        ...
+
     def read_in_small_pieces(self) -> None:
         """Have ``configuration()`` read in small round trips (a fetch size, a page size),
         so a fault scenario's disruption lands between acknowledged writes; a source that

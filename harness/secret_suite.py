@@ -16,7 +16,7 @@ class SecretSuite:
     def test_a_rejected_password_is_never_shown(self, run: ScenarioRun) -> None:
         if not getattr(run.fixture, "verifies_credentials", True):
             pytest.skip(
-                f"this {run.scenario.service} store accepts any credentials (moto's does): "
+                f"this {run.scenario.service} store accepts any credentials (moto in Docker does): "
                 "run against one that checks them to prove this"
             )
         run.fixture.load("tiny")

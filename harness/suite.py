@@ -19,6 +19,7 @@ from harness.crash_suite import CrashSuite
 from harness.fault_suite import FaultSuite
 from harness.incremental_suite import IncrementalEdgeSuite
 from harness.index_reader import IndexReader
+from harness.rules_suite import RulesSuite
 from harness.scenario import ConnectorScenario, ScenarioRun
 from harness.scope_suite import ScopeSuite
 from harness.secret_suite import SecretSuite
@@ -35,7 +36,9 @@ INCREMENTAL_READ_OVERHEAD = 0.1
 requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
-class StandardSuite(ScopeSuite, SecretSuite, IncrementalEdgeSuite, FaultSuite, CrashSuite):
+class StandardSuite(
+    ScopeSuite, SecretSuite, IncrementalEdgeSuite, RulesSuite, FaultSuite, CrashSuite
+):
     scenario: ClassVar[ConnectorScenario]
 
     @pytest.fixture

@@ -11,6 +11,7 @@ text from an extraction service speaking Tika server's API (docs/s3.md).
   ``extraction_error``. Neither fails the sync; an unreachable service does.
 * Downloads stream straight into the extraction request, ``concurrency`` at a time:
   memory is bounded by the buffers in flight, never by an object's size.
+* Advanced rules (s3_rules.py) select objects by bucket, prefix, extension and size.
 * Incremental: objects modified at or after the cursor (S3 lists whole seconds), minus
   those sent at exactly that second with the same ETag.
 """
@@ -27,6 +28,7 @@ from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.s3_client import S3Client, S3Object
+from connectors.sources.s3_rules import listing_prefixes, parse_rules, selects
 from connectors.sources.sql_common import MAX_BOUNDARY_IDS
 
 
@@ -37,6 +39,9 @@ class S3DataSource(BaseDataSource):
 
     def __init__(self, configuration: dict[str, Any]) -> None:
         super().__init__(configuration)
+        self.rules = parse_rules(
+            self.config["rules"], self.config["buckets"], self.config["prefix"] or ""
+        )
         self._cursor: dict[str, Any] = {}
 
     @classmethod
@@ -45,6 +50,15 @@ class S3DataSource(BaseDataSource):
             (
                 ConfigField("buckets", "list", label="Buckets"),
                 ConfigField("prefix", label="Key prefix", required=False, default=""),
+                ConfigField(
+                    "rules",
+                    "list",
+                    label="Advanced rules",
+                    required=False,
+                    default=[],
+                    description="[{bucket, prefix, extensions, min_size, max_size}]: "
+                    "objects meeting every condition of one rule; all when empty",
+                ),
                 ConfigField("region", label="Region", default="us-east-1"),
                 ConfigField(
                     "endpoint_url",
@@ -122,10 +136,10 @@ class S3DataSource(BaseDataSource):
 
     async def _objects(self, client: S3Client) -> AsyncIterator[S3Object]:
         for bucket in self.config["buckets"]:
-            async for obj in client.list_objects(
-                bucket, self.config["prefix"], self.config["page_size"]
-            ):
-                yield obj
+            for prefix in listing_prefixes(self.rules, bucket, self.config["prefix"]):
+                async for obj in client.list_objects(bucket, prefix, self.config["page_size"]):
+                    if selects(self.rules, bucket, obj.key, obj.size):
+                        yield obj
 
     async def get_versions(self) -> AsyncIterator[tuple[str, str]]:
         client = self._client()

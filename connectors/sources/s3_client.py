@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 import aiohttp
+from yarl import URL
 
 from connectors.source import SourceError
-from connectors.sources.s3_signing import encode_path, sign
+from connectors.sources.s3_signing import canonical_query, encode_path, sign
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -53,9 +54,10 @@ class S3Client:
                        access_key=self._keys[0], secret_key=self._keys[1])  # fmt: skip
         where = f"{self.endpoint}{path if bucket else ''}"
         try:
-            response = await self._session.request(
-                method, self.endpoint + path, params=params or None, headers=headers
-            )
+            # Sent exactly as signed: aiohttp's own quoting keeps "/" in values.
+            query = "?" + canonical_query(params) if params else ""
+            url = URL(self.endpoint + path + query, encoded=True)
+            response = await self._session.request(method, url, headers=headers)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise SourceError(
                 f"S3 at {where} cannot be reached: {exc or type(exc).__name__}"

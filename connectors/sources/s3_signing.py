@@ -22,7 +22,8 @@ def encode_path(bucket: str, key: str = "") -> str:
     return path
 
 
-def _canonical_query(params: dict[str, str]) -> str:
+def canonical_query(params: dict[str, str]) -> str:
+    """Also the query as sent: a server may check the signature against the raw query."""
     pairs = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in params.items())
     return "&".join(f"{k}={v}" for k, v in pairs)
 
@@ -51,7 +52,7 @@ def sign(
         [
             method,
             path,
-            _canonical_query(params),
+            canonical_query(params),
             "".join(f"{name}:{headers[name]}\n" for name in sorted(headers)),
             signed,
             EMPTY_BODY,

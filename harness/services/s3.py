@@ -1,16 +1,17 @@
 """Service kind ``s3``: an S3-compatible object store. Locally, moto's server mode (from
-PyPI, ``moto[server]``) as a process on 127.0.0.1 and a free port; in Docker, moto's own
-image, so both backends answer alike; or yours (AWS, MinIO...) by endpoint URL, region and
-keys."""
+PyPI, ``moto[server]``) as a process on 127.0.0.1 and a free port, checking signatures
+against keys it issued; in Docker, moto's own image (taking any keys); or yours (AWS,
+MinIO...) by endpoint URL, region and keys."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ class S3Endpoint:
     secret_key: Secret = field(repr=False, metadata={"secret": True})
     version: str
     backend: str
+    # Whether a wrong key or signature is refused: AWS, MinIO and our local moto (after
+    # ``require_signatures``) refuse; moto in Docker takes anything.
+    checks_signatures: bool = True
 
     @property
     def host(self) -> str:
@@ -106,6 +110,35 @@ def check_moto(url: str) -> None:
         raise NotReady(f"{url} answers, but not as S3: {body[:120]!r}")
 
 
+def require_signatures(url: str, region: str) -> tuple[Secret, Secret]:
+    """Make moto check signatures, as a real store does: an IAM user allowed everything,
+    its keys, then moto's switch that ends its unauthenticated start (reset-auth 0). A
+    connector that signs wrongly, or a wrong secret, is then refused."""
+    import boto3
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="bootstrap",
+        aws_secret_access_key="bootstrap",
+    )
+    iam.create_user(UserName="harness")
+    allow_all = {"Version": "2012-10-17",
+                 "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # fmt: skip
+    iam.put_user_policy(UserName="harness", PolicyName="all", PolicyDocument=json.dumps(allow_all))
+    key = iam.create_access_key(UserName="harness")["AccessKey"]
+    switch = urllib.request.Request(
+        f"{url}/moto-api/reset-auth",
+        data=b"0",
+        method="POST",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    with urllib.request.urlopen(switch, timeout=10) as answer:
+        answer.read()
+    return Secret(key["AccessKeyId"]), Secret(key["SecretAccessKey"])
+
+
 def _generated_keys() -> tuple[Secret, Secret]:
     """moto takes any keys; generated ones keep the connector honest about signing."""
     return Secret("AKIA" + secrets.token_hex(8).upper()), Secret(secrets.token_urlsafe(30))
@@ -132,7 +165,7 @@ class LocalS3(LocalService):
     def launch(cls, prepared: tuple[str, Secret, Secret], workdir: Path, port: int) -> Launch:
         region, access, secret = prepared
         url = f"http://{LOOPBACK}:{port}"
-        endpoint = S3Endpoint(url, region, access, secret, moto_version(), "local")
+        endpoint = S3Endpoint(url, region, access, secret, moto_version(), "local", False)
         return Launch(
             [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
             {
@@ -145,8 +178,16 @@ class LocalS3(LocalService):
         )
 
     @classmethod
-    def ready(cls, endpoint: S3Endpoint) -> None:
+    def ready(cls, endpoint: S3Endpoint) -> S3Endpoint:
         check_moto(endpoint.url)
+        try:
+            access, secret = require_signatures(endpoint.url, endpoint.region)
+        except Exception as exc:  # botocore's and urllib's errors: moto's setup failed
+            raise ServiceError(
+                f"moto at {endpoint.url} answers, but switching on its signature checks "
+                f"failed: {type(exc).__name__}: {exc}"
+            ) from None
+        return replace(endpoint, access_key=access, secret_key=secret, checks_signatures=True)
 
 
 class S3Kind(ServiceKind):
@@ -189,11 +230,11 @@ class S3Kind(ServiceKind):
         spec = ContainerSpec(image=config.image, port=5000, env={"MOTO_PORT": "5000"})
         version = config.image.split(":", 1)[1] if ":" in config.image else "?"
         return spec, lambda host, port: S3Endpoint(
-            f"http://{host}:{port}", config.region, access, secret, version, "docker"
+            f"http://{host}:{port}", config.region, access, secret, version, "docker", False
         )
 
     def probe(self, endpoint: S3Endpoint) -> None:
-        if endpoint.backend == "external":
+        if endpoint.checks_signatures:
             try:
                 endpoint.client().list_buckets()
             except Exception as exc:

@@ -10,7 +10,7 @@ S3 = ConnectorScenario(
     service="s3",
     needs=("extraction",),
     fixture=S3Fixture,
-    capabilities=frozenset({"incremental", "versions", "faults"}),
+    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules"}),
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from connectors.sources import s3 as s3_module
-from connectors.sources import s3_client
+from connectors.sources import s3_client, s3_rules
 
 
 def _body_truncated_at_64_kb() -> None:
@@ -47,7 +47,13 @@ def _extraction_failure_drops_the_document() -> None:
     s3_module.S3DataSource._documents = documents  # type: ignore[method-assign]
 
 
+def _rule_extensions_case_sensitive() -> None:
+    """A rule's extensions compared as written: ["PDF"] misses report.pdf."""
+    s3_rules._dotted = lambda ext: ext if ext.startswith(".") else "." + ext
+
+
 S3_VARIANTS = {
+    "s3-rule-extensions-case-sensitive": _rule_extensions_case_sensitive,
     "s3-body-truncated-at-64kb": _body_truncated_at_64_kb,
     "s3-etag-ignored": _etag_ignored,
     "s3-keys-decoded-twice": _keys_decoded_twice,

@@ -1,10 +1,13 @@
 """The ``s3`` service kind: moto's server as a real local process (loopback only, a free
-port, stopped with the session), signed requests with the generated keys, and the
+port, stopped with the session), checking signatures against the keys it issued, and the
 container and external specs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from botocore.exceptions import ClientError
 
 from harness.services.base import Secret, ServiceError
 from harness.services.reaper import process_tree
@@ -32,6 +35,10 @@ def test_a_local_store_round_trips_objects_on_loopback_and_stops_with_its_tree(m
     listed = client.list_objects_v2(Bucket="round-trip")["Contents"]
     assert [(o["Key"], o["Size"]) for o in listed] == [(key, 5)]
     assert client.get_object(Bucket="round-trip", Key=key)["Body"].read() == b"hello"
+    assert endpoint.checks_signatures
+    forged = replace(endpoint, secret_key=Secret("not-the-secret")).client()
+    with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
+        forged.list_objects_v2(Bucket="round-trip")
     pids = moto.pids()
     moto.stop()
     assert not process_tree(pids[0]) if pids else True
@@ -43,6 +50,7 @@ def test_the_container_is_motos_image_on_its_port():
     endpoint = endpoint_at("127.0.0.1", 49000)
     assert endpoint.url == "http://127.0.0.1:49000" and endpoint.backend == "docker"
     assert endpoint.region == "us-east-1"
+    assert not endpoint.checks_signatures  # moto's image takes any keys
 
 
 def test_an_external_store_needs_keys_and_must_answer_signed():

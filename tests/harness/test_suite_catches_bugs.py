@@ -141,6 +141,10 @@ S3_CASES = {
     ),
     "s3-keys-decoded-twice": ("test_edge_cases", "edge/percentA.txt"),
     "s3-extraction-failure-drops-the-document": ("test_edge_cases", "edge/corrupt.pdf"),
+    "s3-rule-extensions-case-sensitive": (
+        "test_each_sync_rule_selects_exactly_its_documents",
+        "under rule 'extensions, any case'",
+    ),
 }
 SUITES = {
     "postgresql": "scenarios/postgres/test_postgresql.py",
