@@ -86,6 +86,11 @@ class SourceFixture(Protocol):
         """Capability ``sync_rules``: ``harness.rules_suite.InvalidRule``s."""
         ...
 
+    def load_many_small(self, count: int) -> int:
+        """Capability ``pagination``: ``count`` small documents in one place (a prefix, a
+        space); returns how many pages the connector's default listing takes for them."""
+        ...
+
     def read_in_small_pieces(self) -> None:
         """Have ``configuration()`` read in small round trips (a fetch size, a page size),
         so a fault scenario's disruption lands between acknowledged writes; a source that

@@ -19,6 +19,7 @@ from harness.crash_suite import CrashSuite
 from harness.fault_suite import FaultSuite
 from harness.incremental_suite import IncrementalEdgeSuite
 from harness.index_reader import IndexReader
+from harness.listing_suite import ListingSuite
 from harness.rules_suite import RulesSuite
 from harness.scenario import ConnectorScenario, ScenarioRun
 from harness.scope_suite import ScopeSuite
@@ -37,7 +38,13 @@ requires = pytest.mark.requires  # @requires("incremental"): skipped, at collect
 
 
 class StandardSuite(
-    ScopeSuite, SecretSuite, IncrementalEdgeSuite, RulesSuite, FaultSuite, CrashSuite
+    ScopeSuite,
+    SecretSuite,
+    IncrementalEdgeSuite,
+    RulesSuite,
+    ListingSuite,
+    FaultSuite,
+    CrashSuite,
 ):
     scenario: ClassVar[ConnectorScenario]
 

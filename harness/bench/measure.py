@@ -6,7 +6,8 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -29,6 +30,7 @@ class SyncSample:
     wall_seconds: float  # the whole process, interpreter start included
     peak_rss_mb: float
     mb: float  # bulk payload sent
+    figures: dict[str, float] = field(default_factory=dict)  # the fixture's (measure_round)
 
     @property
     def docs_per_second(self) -> float:
@@ -55,7 +57,11 @@ def cli_sync(
     connector_id: str,
     mode: str = "full",
     extra_env: dict[str, str] | None = None,
+    measure_round: Callable[[], Callable[[float], dict[str, float]]] | None = None,
 ) -> SyncSample:
+    """``measure_round``: called before the sync, it returns what gives the round's own
+    figures (the extraction share...) from the sync's seconds, once it is done."""
+    figures = measure_round() if measure_round else None
     started = time.perf_counter()
     done = sync_connector(es, connector_id, mode, extra_env=extra_env)
     wall = time.perf_counter() - started
@@ -71,6 +77,7 @@ def cli_sync(
         wall_seconds=wall,
         peak_rss_mb=out["peak_rss_mb"],
         mb=out.get("bytes_sent", 0) / 1024 / 1024,
+        figures=figures(out["seconds"]) if figures else {},
     )
 
 

@@ -53,7 +53,9 @@ class BenchContext:
         )
 
     def sync(self, mode: str = "full") -> SyncSample:
-        return cli_sync(self.es, self.index, mode, self.env)
+        return cli_sync(
+            self.es, self.index, mode, self.env, getattr(self.fixture, "measure_round", None)
+        )
 
     def drop_index(self) -> None:
         es_request(self.es, "DELETE", f"/{self.index}?ignore_unavailable=true")
@@ -65,6 +67,9 @@ class BenchContext:
 def record(benchmark: Any, ctx: BenchContext, samples: list[SyncSample], **extra: Any) -> None:
     ceiling = ctx.ceiling_median() if ctx.ceiling else None
     rates = [s.docs_per_second for s in samples]
+    figures = (
+        {k: [s.figures.get(k) for s in samples] for k in samples[0].figures} if samples else {}
+    )
     benchmark.extra_info.update(
         {
             "connector": ctx.scenario.connector,
@@ -76,6 +81,7 @@ def record(benchmark: Any, ctx: BenchContext, samples: list[SyncSample], **extra
             "ceiling_docs_per_second": [c.docs_per_second for c in ctx.ceiling],
             "ratio_to_ceiling": [r / ceiling for r in rates] if ceiling else [],
             "elasticsearch": index_stats(ctx.es, ctx.index),
+            **figures,
             **extra,
         }
     )

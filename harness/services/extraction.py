@@ -5,6 +5,7 @@ server you run)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import urllib.error
 import urllib.request
@@ -65,6 +66,15 @@ class ExtractionEndpoint:
 
     def location(self, reveal: bool = False) -> str:
         return self.url
+
+    def stats(self) -> dict[str, float] | None:
+        """The harness service's running totals (files, bytes, parse seconds); None from a
+        service without them (Tika)."""
+        try:
+            with urllib.request.urlopen(self.url + "/stats", timeout=5) as answer:
+                return dict(json.loads(answer.read()))
+        except (OSError, ValueError):
+            return None
 
 
 def check_extraction(url: str) -> str:

@@ -1,7 +1,9 @@
-"""The S3 connector under the standard suite, with the text of every file checked against
-the sentences the fixture wrote into it: declared, not written."""
+"""The S3 connector under the standard suite and the benchmark scenarios (``--bench``),
+with the text of every file checked against the sentences the fixture wrote into it:
+declared, not written."""
 
 from fixtures.s3 import S3Fixture
+from harness.bench.suite import BenchmarkSuite
 from harness.scenario import ConnectorScenario
 from harness.suite import StandardSuite
 
@@ -10,9 +12,13 @@ S3 = ConnectorScenario(
     service="s3",
     needs=("extraction",),
     fixture=S3Fixture,
-    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules"}),
+    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules", "pagination"}),
 )
 
 
 class TestS3(StandardSuite):
+    scenario = S3
+
+
+class TestS3Benchmarks(BenchmarkSuite):
     scenario = S3
