@@ -68,12 +68,20 @@ class PreparedDoc(NamedTuple):  # a tuple: built once per document, on the hot p
     body: bytes  # JSON source, hash field included
 
 
+MAX_ID_BYTES = 512  # Elasticsearch's limit on _id, in UTF-8 bytes
+
+
 def prepare(doc: SourceDocument) -> PreparedDoc:
     """The id, the body to send (with the content hash in it) and the hashes to compare."""
     raw_id, fields, version, body = doc
     if raw_id is None or raw_id == "":
         raise DocumentError(f"document has no id (fields: {sorted(fields or {})[:10]})")
     doc_id = raw_id if isinstance(raw_id, str) else str(raw_id)
+    if len(encoded := doc_id.encode()) > MAX_ID_BYTES:  # ES would fail the whole request
+        raise DocumentError(
+            f"document id {doc_id[:80]!r}... is {len(encoded)} bytes, over Elasticsearch's "
+            f"{MAX_ID_BYTES}-byte limit for _id: shorten or hash such ids in the source"
+        )
     if body is None:
         try:
             body = orjson.dumps(fields or {}, default=_default, option=orjson.OPT_NON_STR_KEYS)
@@ -86,4 +94,4 @@ def prepare(doc: SourceDocument) -> PreparedDoc:
     head = body[:-1]  # the object without its closing brace
     separator = b"," if len(head) > 1 and head.strip() != b"{" else b""
     body = head + separator + b'"' + HASH_BYTES + b'":"' + b"%016x" % content + b'"}'
-    return PreparedDoc(doc_id, hash64(doc_id.encode()), content, body)
+    return PreparedDoc(doc_id, hash64(encoded), content, body)

@@ -19,13 +19,14 @@ text from an extraction service speaking Tika server's API (docs/s3.md).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 
 from connectors.config import ConfigField, ConfigSchema
-from connectors.documents import SourceDocument
+from connectors.documents import MAX_ID_BYTES, SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.s3_client import S3Client, S3Object
 from connectors.sources.s3_rules import listing_prefixes, parse_rules, selects
@@ -145,7 +146,7 @@ class S3DataSource(BaseDataSource):
         client = self._client()
         try:
             async for obj in self._objects(client):
-                yield f"{obj.bucket}/{obj.key}", _version(obj)
+                yield document_id(obj.bucket, obj.key), _version(obj)
         finally:
             await client.close()
 
@@ -203,7 +204,7 @@ class S3DataSource(BaseDataSource):
                 await self._extract(extraction, service, response, obj, fields)
         finally:
             response.release()
-        return SourceDocument(f"{obj.bucket}/{obj.key}", fields, _version(obj))
+        return SourceDocument(document_id(obj.bucket, obj.key), fields, _version(obj))
 
     async def _extract(
         self,
@@ -250,7 +251,7 @@ class S3DataSource(BaseDataSource):
 
         async def listed(client: S3Client) -> AsyncIterator[S3Object]:
             async for obj in self._objects(client):
-                if f"{obj.bucket}/{obj.key}" in wanted:
+                if document_id(obj.bucket, obj.key) in wanted:
                     yield obj
 
         client = self._client()
@@ -269,7 +270,7 @@ class S3DataSource(BaseDataSource):
 
         async def changed(client: S3Client) -> AsyncIterator[S3Object]:
             async for obj in self._objects(client):
-                mark = f"{obj.bucket}/{obj.key}@{obj.etag}"
+                mark = f"{document_id(obj.bucket, obj.key)}@{obj.etag}"
                 if obj.last_modified < since["value"] or mark in sent:
                     continue
                 if obj.last_modified > latest["value"]:
@@ -289,6 +290,17 @@ class S3DataSource(BaseDataSource):
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)
+
+
+def document_id(bucket: str, key: str) -> str:
+    """``bucket/key``. One over Elasticsearch's 512-byte ``_id`` (keys may have 1,024) is
+    cut at a character boundary and ends in ``#`` and the SHA-256 of the whole: stable,
+    unique, and still readable; the document's ``key`` field keeps the key whole."""
+    whole = f"{bucket}/{key}".encode()
+    if len(whole) <= MAX_ID_BYTES:
+        return f"{bucket}/{key}"
+    head = whole[: MAX_ID_BYTES - 65].decode(errors="ignore")
+    return f"{head}#{hashlib.sha256(whole).hexdigest()}"
 
 
 def _version(obj: S3Object) -> str:

@@ -37,6 +37,20 @@ def test_bad_documents_are_each_reported_and_the_rest_of_the_sync_goes_on(es_end
     assert ids_in(es_endpoint, index) == {str(i) for i in range(5)}
 
 
+def test_an_id_over_elasticsearchs_limit_fails_that_document_only(es_endpoint, index):
+    """Elasticsearch refuses a whole bulk request over one _id of more than 512 bytes:
+    the engine must fail that document by name and send the others."""
+    rows = docs(3)
+    rows.append({"_id": "k/" + "\u00e9" * 300, "title": "long"})  # 602 bytes in UTF-8
+    rows.append({"_id": "x" * 512, "title": "at the limit"})
+    result = sync(es_endpoint, lambda c: full_sync(ListSource(rows), c, index))
+    assert (result.indexed, result.failed, result.ok) == (4, 1, False)
+    (failure,) = result.failures
+    assert failure.doc_id.startswith("k/") and failure.error_type == "document_error"
+    assert "602 bytes, over Elasticsearch's 512-byte limit" in failure.reason
+    assert ids_in(es_endpoint, index) == {"0", "1", "2", "x" * 512}
+
+
 def test_failures_kept_are_capped_across_bad_and_rejected_documents(es_endpoint, index):
     sync(es_endpoint, lambda c: full_sync(ListSource(docs(1)), c, index))  # maps n as long
     bad = [{"_id": f"b{i}", "n": UNSERIALISABLE} for i in range(60)]
