@@ -35,6 +35,7 @@ S3_STARTUP_TIMEOUT = 60.0
 EXTRACTION_MAX_BYTES = 20 * 1024 * 1024
 EXTRACTION_IMAGE = "apache/tika:3.2.3.0"
 EXTRACTION_STARTUP_TIMEOUT = 60.0
+MOCKAPI_STARTUP_TIMEOUT = 30.0
 # MariaDB/MySQL, the same trade: the redo log is written (not flushed) at each commit, so
 # a killed server keeps every acknowledged commit; no doublewrite, no binlog flushes. The
 # server's zone is SOURCE_TIMEZONE (through TZ: named zones need no time-zone tables).

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from harness import defaults
 from harness.services.base import ServiceError
+from harness.services.http_endpoint import HttpEndpoint
 from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
 from harness.services.local import Launch, LocalService
 from harness.services.ports import LOOPBACK
@@ -51,22 +51,7 @@ class ExtractionConfig(ServiceConfig):
 
 
 @dataclass(frozen=True)
-class ExtractionEndpoint:
-    url: str
-    version: str
-    backend: str
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or LOOPBACK
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or 80
-
-    def location(self, reveal: bool = False) -> str:
-        return self.url
-
+class ExtractionEndpoint(HttpEndpoint):
     def stats(self) -> dict[str, float] | None:
         """The harness service's running totals (files, bytes, parse seconds); None from a
         service without them (Tika)."""
