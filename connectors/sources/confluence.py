@@ -89,7 +89,10 @@ class ConfluenceDataSource(BaseDataSource):
         with_bodies: bool,
         wanted: set[str] | None = None,
         pages: list[dict[str, Any]] | None = None,
+        since: str = "",
     ) -> AsyncIterator[SourceDocument]:
+        """``since``: only comments and attachments changed at or after it (a page's own
+        change does not change them)."""
         client = self._client()
         try:
             reader = Reader(client, self.config)
@@ -98,7 +101,9 @@ class ConfluenceDataSource(BaseDataSource):
             reader.remember_parents(listed)
             for page in listed:
                 async for doc in self._page_documents(reader, page, with_bodies, wanted):
-                    yield doc
+                    changed = (doc.fields or {}).get("last_modified", "")
+                    if doc.id.startswith("page-") or changed >= since:
+                        yield doc
         finally:
             await client.close()
 
@@ -172,7 +177,7 @@ class ConfluenceDataSource(BaseDataSource):
                 latest, ids = when, set()
             if when == latest:
                 ids.add(mark)
-        async for doc in self._stream(with_bodies=True, pages=changed):
+        async for doc in self._stream(with_bodies=True, pages=changed, since=since):
             yield Operation("index", doc.id, doc)
         if latest:
             self._cursor = {"modified": latest, "ids": sorted(ids)[-MAX_BOUNDARY_IDS:]}

@@ -1,7 +1,8 @@
 """The Confluence Cloud calls the connector makes, over aiohttp with basic auth (email and
 API token): GET with the waits the service asks for (429 ``Retry-After``), bounded retries
-on 5xx and dropped connections, and pagination that follows ``_links.next`` exactly as
-given (v2 links from the site's root, v1 links from ``_links.base``)."""
+on 5xx and dropped connections, and pagination that follows ``_links.next`` as given (v2
+links from the site's root, v1 links from its /wiki), by the configured address: the
+canonical ``_links.base`` names the site for people, not the route to it."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class ConfluenceClient:
         self.base_url = base_url.rstrip("/")  # https://<site>.atlassian.net: the site's root
         self.retries = retries
         self.waited_s = 0.0  # time spent in waits the service asked for (Retry-After)
+        self.public_base = ""  # the site's canonical /wiki address, from ``_links.base``
         credentials = base64.b64encode(f"{username}:{token}".encode()).decode()
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=120),
@@ -81,20 +83,20 @@ class ConfluenceClient:
         while url:
             body = await self.get(url, params)
             params = None  # the next link carries the query
+            self.public_base = (body.get("_links") or {}).get("base", self.public_base)
             for item in body.get("results", []):
                 yield item
             url = self._next(body)
 
     def _next(self, body: dict[str, Any]) -> str | None:
-        links: dict[str, str] = body.get("_links") or {}
-        link = links.get("next")
+        """The next page's URL, reached the way this client reaches the site (the
+        configured base, perhaps through a proxy), never by ``_links.base``'s host."""
+        link: str | None = (body.get("_links") or {}).get("next")
         if not link:
             return None
-        if link.startswith("http"):
-            return link
         if link.startswith("/wiki/"):  # v2: from the site's root
             return self.base_url + link
-        return links.get("base", self.base_url + "/wiki").rstrip("/") + link  # v1
+        return self.base_url + "/wiki" + link  # v1: from the site's /wiki
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float:

@@ -64,7 +64,10 @@ class Reader:
         return str(self._spaces[space_id]["key"]) if space_id in self._spaces else space_id
 
     def web_url(self, page: dict[str, Any]) -> str:
-        return f"{self.client.base_url}/wiki{page.get('_links', {}).get('webui', '')}"
+        """Where people open the page: the site's canonical address, whatever route the
+        sync took to it."""
+        base = self.client.public_base or f"{self.client.base_url}/wiki"
+        return f"{base}{page.get('_links', {}).get('webui', '')}"
 
     async def pages(self, with_bodies: bool) -> AsyncIterator[dict[str, Any]]:
         params = {"limit": self.limit} | ({"body-format": "storage"} if with_bodies else {})

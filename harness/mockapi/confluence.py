@@ -75,12 +75,13 @@ class ConfluenceApi(MockApi):
         return chunk, f"{request.path.removeprefix(self.base_path)}?{urlencode(query)}"
 
     def _base(self, request: web.Request) -> str:
-        """Absolute, as Confluence gives it: https://<site>.atlassian.net/wiki."""
-        return f"{request.url.origin()}{self.base_path}/wiki"
+        """The site's canonical address, as Confluence gives it whatever route a request
+        took (https://<site>.atlassian.net/wiki): not where to send the next request."""
+        return f"https://{self.base_path.strip('/')}.atlassian.example/wiki"
 
     def _answer(self, request: web.Request, body: dict[str, Any], link: str | None) -> web.Response:
-        """v2 gives ``next`` from the site's root (/wiki/api/v2/...), v1 from ``base``
-        (/rest/api/...), as the real service does: a client must join each correctly."""
+        """v2 gives ``next`` from the site's root (/wiki/api/v2/...), v1 from the site's
+        /wiki (/rest/api/...), as the real service does: a client must join each correctly."""
         body["_links"] = {"base": self._base(request)}
         if link:
             body["_links"]["next"] = link if "/api/v2/" in link else link.removeprefix("/wiki")
@@ -128,6 +129,9 @@ class ConfluenceApi(MockApi):
 
     async def comments(self, request: web.Request) -> web.Response:
         page = self._find_page(request["params"]["id"])
+        if page.broken:
+            return web.json_response({"statusCode": 500, "message": "internal server error"},
+                                     status=500)  # fmt: skip
         chunk, link = self._cursor_page(request, page.comments, lambda c: int(c.id))
         fmt = request.query.get("body-format")
         return self._v2(request, [_comment(c, page, fmt) for c in chunk], link)

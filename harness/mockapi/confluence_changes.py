@@ -7,18 +7,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from harness.mockapi.confluence_corpus import Corpus, Page, stamp
+from harness.mockapi.confluence_corpus import Comment, Corpus, Page, stamp
 
 
 def _now() -> str:
     return stamp(dt.datetime.now(dt.UTC))
 
 
-def _new_page(corpus: Corpus, space_id: str, title: str) -> Page:
+def _new_page(
+    corpus: Corpus, space_id: str, title: str, body: str | None = None,
+    parent_id: str | None = None, comments: int = 0,
+) -> Page:  # fmt: skip
     corpus.next_id += 1
     now = _now()
-    page = Page(str(corpus.next_id), space_id, title, f"<p>{title}, written later.</p>", 1,
-                now, now, corpus.users[0].account_id, None)  # fmt: skip
+    page = Page(str(corpus.next_id), space_id, title,
+                f"<p>{title}, written later.</p>" if body is None else body, 1,
+                now, now, corpus.users[0].account_id, parent_id)  # fmt: skip
+    for k in range(comments):
+        corpus.next_id += 1
+        page.comments.append(
+            Comment(str(corpus.next_id), f"<p>Comment {k} on {title}.</p>", 1, now)
+        )
     corpus.pages.append(page)
     return page
 
@@ -32,8 +41,19 @@ def apply_change(corpus: Corpus, change: dict[str, Any]) -> dict[str, Any]:
         page.body += f"<p>{change.get('text', 'Edited')} (version {page.version}).</p>"
         return {"id": page.id, "version": page.version, "modified_at": page.modified_at}
     if op == "add_page":
-        page = _new_page(corpus, str(change["space_id"]), str(change.get("title", "New page")))
+        page = _new_page(corpus, str(change["space_id"]), str(change.get("title", "New page")),
+                         change.get("body"), change.get("parent_id"),
+                         int(change.get("comments", 0)))  # fmt: skip
         return {"id": page.id, "modified_at": page.modified_at}
+    if op == "touch_page":  # a new version with the same content
+        page = corpus.page(str(change["id"]))
+        page.version += 1
+        page.modified_at = _now()
+        return {"id": page.id, "version": page.version}
+    if op in ("break_page", "mend_page"):  # its comments answer 500 until mended
+        page = corpus.page(str(change["id"]))
+        page.broken = op == "break_page"
+        return {"id": page.id, "broken": page.broken}
     if op == "delete_page":
         page = corpus.page(str(change["id"]))
         corpus.pages.remove(page)
@@ -51,8 +71,9 @@ def apply_change(corpus: Corpus, change: dict[str, Any]) -> dict[str, Any]:
         space = next(s for s in corpus.spaces if s.id == str(change["space_id"]))
         space.readers = [dict(r) for r in change["readers"]]
         return {"space": space.id}
-    raise ValueError(f"unknown op {op!r}: update_page, add_page, delete_page, restrict_page, "
-                     "set_group_members, set_space_readers")  # fmt: skip
+    raise ValueError(f"unknown op {op!r}: update_page, add_page, touch_page, delete_page, "
+                     "restrict_page, set_group_members, set_space_readers, break_page, "
+                     "mend_page")  # fmt: skip
 
 
 def churn_once(corpus: Corpus, n: int) -> None:

@@ -76,6 +76,7 @@ class Page:
     restricted_groups: list[str] = field(default_factory=list)  # group ids
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    broken: bool = False  # its comments answer 500 (a fault a scenario injects)
 
 
 @dataclass
@@ -141,7 +142,8 @@ def build(seed: int, size: int) -> Corpus:
             id=str(100000 + n),
             space_id=space.id,
             title=f"{fake.catch_phrase()} ({n})",
-            body="".join(f"<p>{fake.sentence(nb_words=12)}</p>" for _ in range(3)),
+            # Real pages run to kilobytes: the body, not the metadata, is most of a page.
+            body="".join(f"<p>{fake.paragraph(nb_sentences=6)}</p>" for _ in range(4 + n % 8)),
             version=1 + n % 3,
             created_at=stamp(created),
             modified_at=stamp(created + dt.timedelta(days=1 + n % 5)),

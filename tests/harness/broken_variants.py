@@ -21,6 +21,7 @@ from connectors.source import SourceError
 from connectors.sources import pg_plans, pg_types
 from connectors.sources import postgresql as postgresql_module
 from connectors.sources.postgresql import PostgreSQLDataSource
+from tests.harness.broken_confluence import CONFLUENCE_VARIANTS
 from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
 from tests.harness.broken_s3 import S3_VARIANTS
@@ -196,6 +197,7 @@ VARIANTS = {
     **OUTCOME_VARIANTS,
     **MYSQL_VARIANTS,
     **S3_VARIANTS,
+    **CONFLUENCE_VARIANTS,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

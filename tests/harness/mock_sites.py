@@ -58,11 +58,12 @@ class Site:
         return results
 
     def next_url(self, body: dict[str, Any]) -> str:
-        """v2 links start at the site's root (/wiki/api/v2/...), v1 links at ``base``."""
+        """v2 links start at the site's root (/wiki/api/v2/...), v1 links at its /wiki; the
+        canonical ``_links.base`` names the site, not where this client reaches it."""
         link = body["_links"].get("next", "")
         if not link:
             return ""
-        return self.base + link if link.startswith("/wiki/") else body["_links"]["base"] + link
+        return self.base + link if link.startswith("/wiki/") else self.base + "/wiki" + link
 
     def knobs(self, **values: Any) -> None:
         self.mock.admin("PUT", f"/sites/{self.name}/knobs", values)

@@ -146,12 +146,19 @@ S3_CASES = {
         "under rule 'extensions, any case'",
     ),
 }
+CONFLUENCE_CASES = {
+    "confluence-last-cursor-dropped": (
+        "test_full_sync",
+        "missing (in the source, not in the index)",
+    ),
+}
 SUITES = {
     "postgresql": "scenarios/postgres/test_postgresql.py",
     "mysql": "scenarios/mysql",
     "s3": "scenarios/s3",
+    "confluence": "scenarios/confluence",
 }
-CONNECTOR_CASES = {"mysql": MYSQL_CASES, "s3": S3_CASES}
+CONNECTOR_CASES = {"mysql": MYSQL_CASES, "s3": S3_CASES, "confluence": CONFLUENCE_CASES}
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +198,9 @@ def run_suite(
     )
 
 
-@pytest.mark.parametrize("variant", sorted(CASES) + sorted(MYSQL_CASES) + sorted(S3_CASES))
+@pytest.mark.parametrize(
+    "variant", sorted(CASES) + sorted(MYSQL_CASES) + sorted(S3_CASES) + sorted(CONFLUENCE_CASES)
+)
 def test_a_broken_connector_fails_the_suite(shared_services, variant):
     connector = next((c for c, cases in CONNECTOR_CASES.items() if variant in cases), None)
     if connector is not None:

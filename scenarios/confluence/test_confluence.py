@@ -1,0 +1,17 @@
+"""The Confluence connector under the standard suite, against the harness's mock
+Confluence: declared, not written."""
+
+from fixtures.confluence import ConfluenceFixture
+from harness.scenario import ConnectorScenario
+from harness.suite import StandardSuite
+
+CONFLUENCE = ConnectorScenario(
+    connector="confluence",
+    service="mockapi",
+    fixture=ConfluenceFixture,
+    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules"}),
+)
+
+
+class TestConfluence(StandardSuite):
+    scenario = CONFLUENCE
