@@ -91,6 +91,16 @@ class SourceFixture(Protocol):
         space); returns how many pages the connector's default listing takes for them."""
         ...
 
+    def rate_limit(self, requests: int, window_s: float, retry_after_s: int) -> None:
+        """Capability ``rate_limited``: from now on, beyond ``requests`` per ``window_s``
+        the source answers 429 with ``Retry-After: retry_after_s``."""
+        ...
+
+    def rate_limit_report(self) -> tuple[int, float | None]:
+        """How many requests were refused, and the shortest wait the connector left after
+        a 429 minus what it was asked to wait (negative: too early)."""
+        ...
+
     def read_in_small_pieces(self) -> None:
         """Have ``configuration()`` read in small round trips (a fetch size, a page size),
         so a fault scenario's disruption lands between acknowledged writes; a source that

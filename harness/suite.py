@@ -21,6 +21,7 @@ from harness.incremental_suite import IncrementalEdgeSuite
 from harness.index_reader import IndexReader
 from harness.listing_suite import ListingSuite
 from harness.rules_suite import RulesSuite
+from harness.saas_suite import SaasSuite
 from harness.scenario import ConnectorScenario, ScenarioRun
 from harness.scope_suite import ScopeSuite
 from harness.secret_suite import SecretSuite
@@ -43,6 +44,7 @@ class StandardSuite(
     IncrementalEdgeSuite,
     RulesSuite,
     ListingSuite,
+    SaasSuite,
     FaultSuite,
     CrashSuite,
 ):

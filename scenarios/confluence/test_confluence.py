@@ -9,7 +9,7 @@ CONFLUENCE = ConnectorScenario(
     connector="confluence",
     service="mockapi",
     fixture=ConfluenceFixture,
-    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules"}),
+    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules", "rate_limited"}),
 )
 
 

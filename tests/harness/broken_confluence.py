@@ -31,4 +31,12 @@ def _last_cursor_dropped() -> None:
     confluence_client.ConfluenceClient.paged = paged  # type: ignore[method-assign]
 
 
-CONFLUENCE_VARIANTS = {"confluence-last-cursor-dropped": _last_cursor_dropped}
+def _retry_after_ignored() -> None:
+    """A 429 retried like a 5xx, after a short backoff, whatever Retry-After says."""
+    confluence_client._retry_after = lambda response: 0.05  # type: ignore[assignment]
+
+
+CONFLUENCE_VARIANTS = {
+    "confluence-last-cursor-dropped": _last_cursor_dropped,
+    "confluence-retry-after-ignored": _retry_after_ignored,
+}
