@@ -25,6 +25,9 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 ES_RETRY_DEADLINE_SECONDS = 300.0
 ES_RETRY_BACKOFF_SECONDS = 0.5  # doubled per attempt up to the cap, with jitter
 ES_RETRY_BACKOFF_CAP_SECONDS = 10.0
+# Partial updates of a state document (heartbeat, progress, a job's end) may meet each other;
+# Elasticsearch re-applies the loser this many times instead of answering 409.
+STATE_RETRY_ON_CONFLICT = 10
 
 # Jobs.
 CHECK_INTERVAL_SECONDS = 1.0  # between cancelation checks during a sync

@@ -11,6 +11,8 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
+from connectors import defaults
+
 CONNECTORS_INDEX = ".elastic-connectors"
 JOBS_INDEX = ".elastic-connectors-sync-jobs"
 
@@ -117,7 +119,13 @@ class ConnectorStore:
             raise LookupError(f"no connector with id {connector_id!r}") from None
 
     async def update(self, connector_id: str, fields: dict[str, Any]) -> None:
-        await self.client.update(index=CONNECTORS_INDEX, id=connector_id, doc=fields, refresh=True)
+        await self.client.update(
+            index=CONNECTORS_INDEX,
+            id=connector_id,
+            doc=fields,
+            refresh=True,
+            retry_on_conflict=defaults.STATE_RETRY_ON_CONFLICT,
+        )
 
     async def all(self) -> list[dict[str, Any]]:
         if not await self.client.indices.exists(index=CONNECTORS_INDEX):
@@ -181,7 +189,13 @@ class JobStore:
         return {"id": hit["_id"], **hit["_source"]}
 
     async def update(self, job_id: str, fields: dict[str, Any], refresh: bool = True) -> None:
-        await self.client.update(index=JOBS_INDEX, id=job_id, doc=fields, refresh=refresh)
+        await self.client.update(
+            index=JOBS_INDEX,
+            id=job_id,
+            doc=fields,
+            refresh=refresh,
+            retry_on_conflict=defaults.STATE_RETRY_ON_CONFLICT,
+        )
 
     async def claim(self, job_id: str) -> bool:
         """Move a runnable job to in_progress unless another worker got it first."""

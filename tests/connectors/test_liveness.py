@@ -177,3 +177,25 @@ def test_a_job_id_may_follow_a_double_dash():
 
     args = build_parser().parse_args(["cancel", "--", "-legacy-id"])
     assert args.job_id == "-legacy-id"
+
+
+def test_concurrent_writes_to_one_job_and_connector_all_land(es_endpoint, index):
+    """The heartbeat's last_seen and the job's own writes (progress, its end) race; an
+    update that meets another gets a 409 from Elasticsearch unless it retries on conflict.
+    CI saw the job's end fail that way right after an Elasticsearch restart."""
+
+    async def body(client):
+        connector = await saved_connector(client, index)
+        job_id = await JobStore(client).create(
+            connector, JobType.FULL, TriggerMethod.ON_DEMAND, claimed=True
+        )
+        writes = 10
+        await asyncio.gather(
+            *(JobStore(client).update(job_id, {f"field_{n}": n}) for n in range(writes)),
+            *(ConnectorStore(client).update(index, {f"field_{n}": n}) for n in range(writes)),
+        )
+        return writes, await JobStore(client).get(job_id), await ConnectorStore(client).get(index)
+
+    writes, job, connector = with_client(es_endpoint, body)
+    for doc in (job, connector):
+        assert {f"field_{n}" for n in range(writes)} <= doc.keys()
