@@ -69,7 +69,13 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
         bulk_transport=transport,
         bulk_retry_seconds=es.settings.retry_deadline,
     )
-    job_type = JobType.INCREMENTAL if args.incremental else JobType.FULL
+    job_type = (
+        JobType.INCREMENTAL
+        if args.incremental
+        else JobType.ACCESS_CONTROL
+        if args.access_control
+        else JobType.FULL
+    )
     progress = SyncProgress(f"{job_type} sync of {args.connector_id}")
     options.progress = progress.update
     try:
@@ -152,7 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_create)
     sync = sub.add_parser("sync", help="run one sync now and print its counts")
     sync.add_argument("connector_id")
-    sync.add_argument("--incremental", action="store_true")
+    kind = sync.add_mutually_exclusive_group()
+    kind.add_argument("--incremental", action="store_true", help="changes since the last sync")
+    kind.add_argument(
+        "--access-control",
+        action="store_true",
+        help="the users' identities, into .search-acl-filter-<index> (document-level security)",
+    )
     sync.add_argument(
         "--allow-mass-delete",
         action="store_true",

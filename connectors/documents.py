@@ -13,6 +13,13 @@ import orjson
 
 HASH_FIELD = "_content_hash"
 HASH_BYTES = HASH_FIELD.encode()
+# Who may read a document (connectors/access_control.py): searched as keywords through the
+# ``enum`` sub-field, as Elastic's search applications do.
+ACCESS_FIELD = "_allow_access_control"
+ACCESS_FIELD_MAPPING = {
+    "type": "text",
+    "fields": {"enum": {"type": "keyword", "ignore_above": 1024}},
+}
 
 
 class DocumentError(ValueError):

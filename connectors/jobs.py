@@ -10,6 +10,8 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from connectors import defaults
+from connectors.access_control import acl_index
+from connectors.access_control_sync import AccessControlUnsupported, access_control_sync
 from connectors.config import ConfigError
 from connectors.es import lease
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType, now
@@ -86,7 +88,9 @@ async def _run(
             await source.ping()
             await source.validate_config()
             index = connector["index_name"]
-            if job["job_type"] == JobType.INCREMENTAL:
+            if job["job_type"] == JobType.ACCESS_CONTROL:
+                result = await access_control_sync(source, client, index, options)
+            elif job["job_type"] == JobType.INCREMENTAL:
                 result = await incremental_sync(
                     source, client, index, connector.get("sync_cursor"), options
                 )
@@ -100,7 +104,7 @@ async def _run(
         return await end_job(client, job_id, connector, JobStatus.SUSPENDED, str(exc))
     except SyncCanceled as exc:
         return await end_job(client, job_id, connector, JobStatus.CANCELED, str(exc))
-    except (ConfigError, SourceError, UnknownSourceError) as exc:
+    except (ConfigError, SourceError, UnknownSourceError, AccessControlUnsupported) as exc:
         return await end_job(client, job_id, connector, JobStatus.ERROR, str(exc))
     except Exception as exc:  # anything else: reported on the job, never swallowed silently
         reason = f"{type(exc).__name__}: {exc}"
@@ -126,7 +130,9 @@ async def end_job(
     the cursor moves only with a completed incremental sync."""
     fields: dict[str, Any] = {"status": status, "error": error, "last_seen": now()}
     if result is not None:
-        fields |= await _counts(client, connector["index_name"], result)
+        index = connector["index_name"]
+        target = acl_index(index) if result.job_type == JobType.ACCESS_CONTROL else index
+        fields |= await _counts(client, target, result)
     if status == JobStatus.CANCELED:
         fields["canceled_at"] = now()
     elif status.is_terminal:

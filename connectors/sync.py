@@ -20,6 +20,8 @@ from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from connectors import defaults
 from connectors.documents import (
+    ACCESS_FIELD,
+    ACCESS_FIELD_MAPPING,
     HASH_FIELD,
     DocumentError,
     PreparedDoc,
@@ -123,7 +125,10 @@ async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[st
     if await client.indices.exists(index=index):
         return
     mappings = {
-        "properties": {HASH_FIELD: {"type": "keyword", "index": False, "doc_values": True}},
+        "properties": {
+            HASH_FIELD: {"type": "keyword", "index": False, "doc_values": True},
+            ACCESS_FIELD: ACCESS_FIELD_MAPPING,
+        },
         # JSON floats default to 32-bit `float`, which rejects large doubles and rounds the
         # indexed value; sources hand us doubles.
         "dynamic_templates": [

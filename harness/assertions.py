@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from harness.dls import ACL_INDEX_PREFIX
 from harness.index_reader import CHUNK, IndexReader
 from harness.job_record import FINISHED, connector_problems, job_problems
 from harness.services.es_http import ElasticsearchEndpoint, es_request
@@ -254,7 +255,10 @@ def assert_job_record(
     what = f"sync job record of {connector_id!r}"
     check_job(job, what, status, job_type, **counts)
     if job.get("status") in FINISHED:  # and the rest of the record, and the connector's
-        reader = IndexReader(endpoint, job["connector"]["index_name"])
+        index = job["connector"]["index_name"]
+        # An access-control job writes and counts the identities' index, not the content.
+        target = ACL_INDEX_PREFIX + index if job.get("job_type") == "access_control" else index
+        reader = IndexReader(endpoint, target)
         reader.refresh()
         connector = es_request(endpoint, "GET", f"/.elastic-connectors/_doc/{connector_id}")
         problems = job_problems(job, reader.count())

@@ -62,7 +62,9 @@ def create_connector(
 
 def sync_args(connector_id: str, mode: str = "full", allow_mass_delete: bool = False) -> list[str]:
     args = ["sync", "--", connector_id]
-    args[1:1] = ["--incremental"] if mode == "incremental" else []
+    args[1:1] = {"incremental": ["--incremental"], "access_control": ["--access-control"]}.get(
+        mode, []
+    )
     args[1:1] = ["--allow-mass-delete"] if allow_mass_delete else []
     return args
 

@@ -41,15 +41,15 @@ class IndexReader:
         found = self._call("POST", f"/{self.index}/_mget", {"ids": ids})
         return {d["_id"]: d["_source"] for d in found["docs"] if d.get("found")}
 
-    def ids(self) -> Iterator[str]:
-        """Every id in the index (ids only: a million of them fit in memory)."""
+    def ids(self, query: dict[str, Any] | None = None) -> Iterator[str]:
+        """Every id in the index, or those ``query`` matches (ids only: a million of them
+        fit in memory)."""
         if not self.exists():
             return
-        page = self._call(
-            "POST",
-            f"/{self.index}/_search?scroll=2m",
-            {"size": 5000, "sort": ["_doc"], "_source": False},
-        )
+        body: dict[str, Any] = {"size": 5000, "sort": ["_doc"], "_source": False}
+        if query is not None:
+            body["query"] = query
+        page = self._call("POST", f"/{self.index}/_search?scroll=2m", body)
         scroll_id = page.get("_scroll_id")
         try:
             while page["hits"]["hits"]:

@@ -101,6 +101,20 @@ class SourceFixture(Protocol):
         a 429 minus what it was asked to wait (negative: too early)."""
         ...
 
+    def dls_configuration(self) -> dict[str, Any]:
+        """Capability ``dls``: ``configuration()`` with document-level security on."""
+        ...
+
+    def visible_ids(self) -> dict[str, set[str]]:
+        """Capability ``dls``: for every user (by the id of their identity document), the
+        ids of the documents the source lets them read, from the source's own state."""
+        ...
+
+    def change_access(self) -> str:
+        """Capability ``dls``: change who may read what (a restriction, a membership) so
+        that what at least two users see moves; return a description of the change."""
+        ...
+
     def read_in_small_pieces(self) -> None:
         """Have ``configuration()`` read in small round trips (a fetch size, a page size),
         so a fault scenario's disruption lands between acknowledged writes; a source that

@@ -3,7 +3,7 @@
 * ``inprocess`` -- the runtime's public API in this process (fast);
 * ``cli`` -- the ``connectors`` command as a subprocess (true end to end);
 * ``command:TEMPLATE`` -- any command line; ``{es_url}``, ``{index}``, ``{config}`` (a JSON
-  file with the connector spec) and ``{mode}`` (full or incremental) are filled in.
+  file with the connector spec) and ``{mode}`` (full, incremental or access_control) are filled in.
 
 Assertions only look at outcomes (the index, the job record), so any implementation fits.
 """

@@ -16,6 +16,7 @@ import pytest
 
 from harness.config_checks import assert_config_refusal
 from harness.crash_suite import CrashSuite
+from harness.dls_suite import DlsSuite
 from harness.fault_suite import FaultSuite
 from harness.incremental_suite import IncrementalEdgeSuite
 from harness.index_reader import IndexReader
@@ -45,6 +46,7 @@ class StandardSuite(
     RulesSuite,
     ListingSuite,
     SaasSuite,
+    DlsSuite,
     FaultSuite,
     CrashSuite,
 ):

@@ -36,6 +36,7 @@ class JobStatus(StrEnum):
 class JobType(StrEnum):
     FULL = "full"
     INCREMENTAL = "incremental"
+    ACCESS_CONTROL = "access_control"  # identities into .search-acl-filter-<index>
 
 
 class TriggerMethod(StrEnum):

@@ -21,10 +21,11 @@ from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from typing import Any
 
+from connectors.access_control import AccessControlSource, allow_list, identity_document
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
-from connectors.source import BaseDataSource, Operation
-from connectors.sources.confluence_acl import acl_digest
+from connectors.source import Operation
+from connectors.sources.confluence_acl import acl_digest, identity_access
 from connectors.sources.confluence_client import ConfluenceClient
 from connectors.sources.confluence_read import Reader, page_since
 from connectors.sources.sql_common import MAX_BOUNDARY_IDS
@@ -32,7 +33,7 @@ from connectors.sources.sql_common import MAX_BOUNDARY_IDS
 V2 = "/wiki/api/v2"
 
 
-class ConfluenceDataSource(BaseDataSource):
+class ConfluenceDataSource(AccessControlSource):
     name = "confluence"
     supports_incremental = True
     supports_versions = True
@@ -82,6 +83,26 @@ class ConfluenceDataSource(BaseDataSource):
         finally:
             await client.close()
 
+    # -- document-level security -------------------------------------------------------
+
+    def dls_enabled(self) -> bool:
+        return bool(self.config["use_dls"])
+
+    async def get_access_control(self) -> AsyncIterator[SourceDocument]:
+        """One identity per user: the values of ``identity_access`` match exactly the
+        ``_allow_access_control`` values the documents carry for them."""
+        client = self._client()
+        try:
+            reader = Reader(client, self.config)
+            await reader.prepare()
+            for user, groups in reader.users():
+                identity = {"account_id": user["accountId"], "email": user.get("email"),
+                            "display_name": user.get("displayName")}  # fmt: skip
+                access = identity_access(user["accountId"], groups)
+                yield identity_document(user["accountId"], identity, access)
+        finally:
+            await client.close()
+
     # -- documents --------------------------------------------------------------------
 
     async def _stream(
@@ -110,7 +131,7 @@ class ConfluenceDataSource(BaseDataSource):
     async def _page_documents(
         self, reader: Reader, page: dict[str, Any], with_bodies: bool, wanted: set[str] | None
     ) -> AsyncIterator[SourceDocument]:
-        acl = await reader.access(page) if self.config["use_dls"] else None
+        acl = allow_list(await reader.access(page)) if self.config["use_dls"] else None
         digest = acl_digest(acl) if acl is not None else "-"
         space = reader.space_key(page["spaceId"])
         base = {"space": space, "page_id": page["id"]}

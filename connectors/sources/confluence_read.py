@@ -27,7 +27,7 @@ class Reader:
         self._spaces: dict[str, dict[str, Any]] = {}  # id -> space
         self._readers: dict[str, frozenset[str]] = {}  # space id -> principals
         self._members: dict[str, frozenset[str]] = {}  # group id -> account ids
-        self._users: frozenset[str] = frozenset()
+        self._users: dict[str, dict[str, Any]] = {}  # account id -> user
         self._parents: dict[str, str | None] = {}
         self._restrictions: dict[str, Restriction | None] = {}
 
@@ -58,7 +58,14 @@ class Reader:
                                         {"limit": self.limit})  # fmt: skip
             self._members[group["id"]] = frozenset([m["accountId"] async for m in members])
         users = self.client.paged(f"{V1}/search/user", {"cql": "type=user", "limit": self.limit})
-        self._users = frozenset([u["user"]["accountId"] async for u in users])
+        self._users = {u["user"]["accountId"]: u["user"] async for u in users}
+
+    def users(self) -> list[tuple[dict[str, Any], list[str]]]:
+        """Every user (after ``prepare``), with the ids of the groups they belong to."""
+        return [
+            (user, sorted(g for g, members in self._members.items() if account in members))
+            for account, user in sorted(self._users.items())
+        ]
 
     def space_key(self, space_id: str) -> str:
         return str(self._spaces[space_id]["key"]) if space_id in self._spaces else space_id
@@ -114,7 +121,7 @@ class Reader:
                 chain.append(restriction)
             current = await self._parent(current)
         space = self._readers.get(page["spaceId"], frozenset())
-        return page_access(space, chain, self._members, self._users)
+        return page_access(space, chain, self._members, frozenset(self._users))
 
     def comments(self, page_id: str, with_bodies: bool) -> AsyncIterator[dict[str, Any]]:
         params = {"limit": self.limit} | ({"body-format": "storage"} if with_bodies else {})

@@ -9,7 +9,9 @@ CONFLUENCE = ConnectorScenario(
     connector="confluence",
     service="mockapi",
     fixture=ConfluenceFixture,
-    capabilities=frozenset({"incremental", "versions", "faults", "sync_rules", "rate_limited"}),
+    capabilities=frozenset(
+        {"incremental", "versions", "faults", "sync_rules", "rate_limited", "dls"}
+    ),
 )
 
 

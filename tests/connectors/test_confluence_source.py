@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from connectors.access_control_sync import AccessControlUnsupported, access_control_sync
 from connectors.source import SourceError
 from connectors.sources.confluence import ConfluenceDataSource, storage_text
+from fixtures.confluence_access import readers
 
 pytestmark = pytest.mark.services
 TOKEN = "s3cr3t-confluence-token"
@@ -35,31 +37,6 @@ def source(endpoint: Any, site: str, **extra: Any) -> ConfluenceDataSource:
 
 async def collect(iterator: Any) -> list[Any]:
     return [item async for item in iterator]
-
-
-def readers(model: dict[str, Any], page: dict[str, Any]) -> set[str]:
-    """The truth, from the corpus: who may read ``page`` (account ids)."""
-    everyone = {u["account_id"] for u in model["users"]}
-    members = {g["id"]: set(g["members"]) for g in model["groups"]}
-    pages = {p["id"]: p for p in model["pages"]}
-    space = next(s for s in model["spaces"] if s["id"] == page["space_id"])
-    allowed: set[str] = set()
-    for grant in space["readers"]:
-        if grant["type"] == "role":
-            allowed |= everyone
-        elif grant["type"] == "group":
-            allowed |= members[grant["id"]]
-        else:
-            allowed.add(grant["id"])
-    current: dict[str, Any] | None = page
-    while current is not None:
-        if current["restricted_users"] or current["restricted_groups"]:
-            level = set(current["restricted_users"])
-            for group in current["restricted_groups"]:
-                level |= members[group]
-            allowed &= level
-        current = pages.get(current["parent_id"]) if current["parent_id"] else None
-    return allowed
 
 
 def who_sees(acl: list[str], model: dict[str, Any]) -> set[str]:
@@ -95,6 +72,29 @@ def test_every_page_comment_and_attachment_with_who_may_read_it(mockapi_endpoint
     restricted = [p for p in pages.values() if p["restricted_users"] or p["restricted_groups"]]
     assert restricted and any(readers(model, p) != readers(model, pages[p["id"]] | {
         "restricted_users": [], "restricted_groups": []}) for p in restricted)  # fmt: skip
+
+
+def test_each_identity_matches_exactly_the_documents_its_user_may_read(mockapi_endpoint, site):
+    model = mockapi_endpoint.admin("GET", f"/sites/{site}/model")
+    connector = source(mockapi_endpoint, site, use_dls=True, include_attachments=False)
+    identities = asyncio.run(collect(connector.get_access_control()))
+    assert sorted(i.id for i in identities) == sorted(u["account_id"] for u in model["users"])
+    params = {i.id: set(i.fields["query"]["template"]["params"]["access_control"])
+              for i in identities}  # fmt: skip
+    assert all(i.fields["identity"]["email"] for i in identities)
+    docs = asyncio.run(collect(connector.get_docs()))
+    pages = {p["id"]: p for p in model["pages"]}
+    for doc in docs:
+        acl = set(doc.fields["_allow_access_control"])
+        matched = {user for user, values in params.items() if values & acl}
+        assert matched == readers(model, pages[doc.fields["page_id"]]), doc.id
+
+
+def test_an_access_control_sync_with_dls_off_is_refused_and_says_how_to_fix_it():
+    connector = ConfluenceDataSource({"base_url": "http://127.0.0.1:9", "username": "u",
+                                      "api_token": "t"})  # fmt: skip
+    with pytest.raises(AccessControlUnsupported, match="use_dls"):
+        asyncio.run(access_control_sync(connector, None, "content"))  # type: ignore[arg-type]
 
 
 def test_a_429_storm_is_waited_out_as_long_as_asked(mockapi_endpoint, site):
