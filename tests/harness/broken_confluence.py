@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from connectors.sources import confluence_client
+from connectors.sources import confluence_acl, confluence_client, confluence_read
+from connectors.sources.confluence import ConfluenceDataSource
 
 
 def _last_cursor_dropped() -> None:
@@ -36,7 +37,46 @@ def _retry_after_ignored() -> None:
     confluence_client._retry_after = lambda response: 0.05  # type: ignore[assignment]
 
 
+def _restrictions_ignored() -> None:
+    """Space permissions only: a restricted page is given to everyone who reads its space
+    (a leak)."""
+
+    async def no_restriction(self: Any, page_id: str) -> None:
+        return None
+
+    confluence_read.Reader._restriction = no_restriction  # type: ignore[method-assign]
+
+
+def _restricting_groups_not_expanded() -> None:
+    """A restriction to a group read as if it named no one: only its named users keep the
+    page (its group's members miss it)."""
+    original = confluence_acl.page_access
+
+    def page_access(space: Any, chain: Any, members: Any, all_users: Any) -> list[str]:
+        bare = [confluence_acl.Restriction(level.users, frozenset()) for level in chain]
+        return original(space, bare, members, all_users)
+
+    confluence_read.page_access = page_access  # type: ignore[assignment]
+
+
+def _identities_in_the_content_index() -> None:
+    """The users' identities sent with the documents (elastic/elasticsearch#109097)."""
+    original = ConfluenceDataSource.get_docs
+
+    async def get_docs(self: Any) -> AsyncIterator[Any]:
+        async for doc in original(self):
+            yield doc
+        if self.dls_enabled():
+            async for identity in self.get_access_control():
+                yield identity
+
+    ConfluenceDataSource.get_docs = get_docs  # type: ignore[method-assign]
+
+
 CONFLUENCE_VARIANTS = {
+    "confluence-restrictions-ignored": _restrictions_ignored,
+    "confluence-restricting-groups-not-expanded": _restricting_groups_not_expanded,
+    "confluence-identities-in-the-content-index": _identities_in_the_content_index,
     "confluence-last-cursor-dropped": _last_cursor_dropped,
     "confluence-retry-after-ignored": _retry_after_ignored,
 }

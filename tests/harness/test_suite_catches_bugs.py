@@ -146,6 +146,7 @@ S3_CASES = {
         "under rule 'extensions, any case'",
     ),
 }
+DLS_SCENARIO = "test_every_user_sees_exactly_what_they_may_read_before_and_after_a_change"
 CONFLUENCE_CASES = {
     "confluence-last-cursor-dropped": (
         "test_full_sync",
@@ -155,6 +156,9 @@ CONFLUENCE_CASES = {
         "test_a_429_storm_is_waited_out_as_long_as_asked",
         "answered 429",  # retried too soon, five times: the storm outlasts the retries
     ),
+    "confluence-restrictions-ignored": (DLS_SCENARIO, "LEAK: user"),
+    "confluence-restricting-groups-not-expanded": (DLS_SCENARIO, "MISS: user"),
+    "confluence-identities-in-the-content-index": (DLS_SCENARIO, "identities belong in"),
 }
 SUITES = {
     "postgresql": "scenarios/postgres/test_postgresql.py",
@@ -220,7 +224,7 @@ def test_a_broken_connector_fails_the_suite(shared_services, variant):
     )
 
 
-@pytest.mark.parametrize("connector", ["postgresql", "mysql", "s3"])
+@pytest.mark.parametrize("connector", ["postgresql", "mysql", "s3", "confluence"])
 def test_the_unbroken_connector_passes_the_same_scenarios(shared_services, connector):
     cases = CONNECTOR_CASES.get(connector, CASES)
     scenarios = sorted({scenario for scenario, _ in cases.values()})
