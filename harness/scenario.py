@@ -101,6 +101,15 @@ class SourceFixture(Protocol):
         a 429 minus what it was asked to wait (negative: too early)."""
         ...
 
+    def churn_during_reads(self, changes_per_page: int) -> None:
+        """Capability ``unstable_pagination``: from now on, after every answer that has a
+        next page, ``changes_per_page`` items are added or removed (0: calm again)."""
+        ...
+
+    def churn_report(self) -> int:
+        """How many such changes have landed."""
+        ...
+
     def dls_configuration(self) -> dict[str, Any]:
         """Capability ``dls``: ``configuration()`` with document-level security on."""
         ...

@@ -26,7 +26,7 @@ from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import Operation
 from connectors.sources.confluence_acl import acl_digest, identity_access
-from connectors.sources.confluence_client import ConfluenceClient
+from connectors.sources.confluence_client import ConfluenceClient, Gone
 from connectors.sources.confluence_read import Reader, page_since
 from connectors.sources.sql_common import MAX_BOUNDARY_IDS
 
@@ -121,10 +121,15 @@ class ConfluenceDataSource(AccessControlSource):
             listed = pages if pages is not None else [p async for p in reader.pages(with_bodies)]
             reader.remember_parents(listed)
             for page in listed:
-                async for doc in self._page_documents(reader, page, with_bodies, wanted):
-                    changed = (doc.fields or {}).get("last_modified", "")
-                    if doc.id.startswith("page-") or changed >= since:
-                        yield doc
+                try:
+                    async for doc in self._page_documents(reader, page, with_bodies, wanted):
+                        changed = (doc.fields or {}).get("last_modified", "")
+                        if doc.id.startswith("page-") or changed >= since:
+                            yield doc
+                except Gone:
+                    if await reader.exists(page["id"]):
+                        raise  # not the page: a path the site does not serve
+                    continue  # deleted since it was listed; the next sync removes what was sent
         finally:
             await client.close()
 

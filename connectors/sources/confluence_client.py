@@ -20,6 +20,10 @@ RETRYABLE = {500, 502, 503, 504}
 MAX_WAIT_S = 300.0  # a Retry-After beyond this fails the sync instead of stalling it
 
 
+class Gone(SourceError):
+    """404: the thing was deleted since it was listed (or never existed)."""
+
+
 class ConfluenceClient:
     def __init__(
         self, base_url: str, username: str, token: str, timeout: float, retries: int = 5
@@ -68,7 +72,8 @@ class ConfluenceClient:
                     if response.status in RETRYABLE and attempt < self.retries:
                         await asyncio.sleep(_backoff(attempt))
                         continue
-                    raise SourceError(_refusal(response.status, shown, text))
+                    error = Gone if response.status == 404 else SourceError
+                    raise error(_refusal(response.status, shown, text))
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
                 if attempt >= self.retries:
                     raise SourceError(

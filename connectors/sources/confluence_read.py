@@ -14,7 +14,7 @@ import aiohttp
 from connectors.config import Config
 from connectors.source import SourceError
 from connectors.sources.confluence_acl import Restriction, page_access, space_principals
-from connectors.sources.confluence_client import ConfluenceClient
+from connectors.sources.confluence_client import ConfluenceClient, Gone
 
 V2 = "/wiki/api/v2"
 V1 = "/wiki/rest/api"
@@ -109,17 +109,35 @@ class Reader:
             self._parents[page_id] = page.get("parentId")
         return self._parents[page_id]
 
+    async def exists(self, page_id: str) -> bool:
+        try:
+            await self.client.get(f"{V2}/pages/{page_id}")
+        except Gone:
+            return False
+        return True
+
     async def access(self, page: dict[str, Any]) -> list[str]:
         """The page's readers: its space's, narrowed by its and its ancestors' restrictions."""
         chain: list[Restriction] = []
         current: str | None = page["id"]
         seen: set[str] = set()
+        child: str | None = None
         while current and current not in seen:
             seen.add(current)
-            restriction = await self._restriction(current)
+            try:
+                restriction = await self._restriction(current)
+                parent = await self._parent(current)
+            except Gone:
+                if child is None:
+                    raise  # the page itself
+                # An ancestor deleted during the read: its child's parent is asked again
+                # (Confluence moves children up); an orphan's chain ends there.
+                self._parents.pop(child, None)
+                current = await self._parent(child)
+                continue
             if restriction is not None:
                 chain.append(restriction)
-            current = await self._parent(current)
+            child, current = current, parent
         space = self._readers.get(page["spaceId"], frozenset())
         return page_access(space, chain, self._members, frozenset(self._users))
 
@@ -182,6 +200,9 @@ async def page_since(reader: Reader, since: str, sent: set[str]) -> AsyncIterato
             or (allowed is not None and hit["id"] not in allowed)
         ):
             continue
-        page = await reader.client.get(f"{V2}/pages/{hit['id']}", params)
+        try:
+            page = await reader.client.get(f"{V2}/pages/{hit['id']}", params)
+        except Gone:
+            continue  # deleted since the search listed it
         if page["spaceId"] in spaces:
             yield page

@@ -10,7 +10,15 @@ CONFLUENCE = ConnectorScenario(
     service="mockapi",
     fixture=ConfluenceFixture,
     capabilities=frozenset(
-        {"incremental", "versions", "faults", "sync_rules", "rate_limited", "dls"}
+        {
+            "incremental",
+            "versions",
+            "faults",
+            "sync_rules",
+            "rate_limited",
+            "dls",
+            "unstable_pagination",
+        }
     ),
 )
 
