@@ -9,6 +9,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from connectors import defaults
+from connectors.basic_rules import parse_basic_rules
 from connectors.es import lease
 from connectors.es.state import (
     CONNECTORS_INDEX,
@@ -63,6 +64,8 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
         raise ConnectorSpecError("; ".join(problems))
     schema = load_source(spec["service_type"]).config_schema()
     config = schema.parse(spec.get("configuration") or {})
+    basic_rules = list(spec.get("basic_rules") or [])
+    parse_basic_rules(basic_rules)  # every problem named before anything is saved
     described = schema.describe()
     configuration = {name: described[name] | {"value": config[name]} for name in described}
     return {
@@ -72,6 +75,7 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
         "index_name": spec["index_name"],
         "configuration": configuration,
         "scheduling": spec.get("scheduling", {}),
+        "basic_rules": basic_rules,
         "status": "configured",
         "last_sync_status": None,
         "last_synced": None,

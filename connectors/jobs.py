@@ -12,9 +12,11 @@ from elasticsearch import AsyncElasticsearch
 from connectors import defaults
 from connectors.access_control import acl_index
 from connectors.access_control_sync import AccessControlUnsupported, access_control_sync
+from connectors.basic_rules import parse_basic_rules
 from connectors.config import ConfigError
 from connectors.es import lease
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType, now
+from connectors.filtered_source import BasicRulesSource
 from connectors.liveness import heartbeat
 from connectors.registry import UnknownSourceError, load_source
 from connectors.source import SourceError
@@ -88,14 +90,16 @@ async def _run(
             await source.ping()
             await source.validate_config()
             index = connector["index_name"]
-            if job["job_type"] == JobType.ACCESS_CONTROL:
+            rules = parse_basic_rules(connector.get("basic_rules") or [])
+            content = BasicRulesSource(source, rules) if rules else source
+            if job["job_type"] == JobType.ACCESS_CONTROL:  # identities: no rules apply
                 result = await access_control_sync(source, client, index, options)
             elif job["job_type"] == JobType.INCREMENTAL:
                 result = await incremental_sync(
-                    source, client, index, connector.get("sync_cursor"), options
+                    content, client, index, connector.get("sync_cursor"), options
                 )
             else:
-                result = await full_sync(source, client, index, options)
+                result = await full_sync(content, client, index, options)
         finally:
             await source.close()
     except JobLost as exc:  # its end was written by whoever gave it up

@@ -26,6 +26,8 @@ class RuleCase:
     name: str
     configuration: dict[str, Any]  # merged into the fixture's configuration
     selects: Callable[[str, dict[str, Any]], bool]  # (id, expected document) -> taken?
+    # Basic rules ({field, rule, value, policy, order}), applied by the runtime to any source.
+    basic_rules: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class InvalidRule:
     name: str
     configuration: dict[str, Any]
     words: tuple[str, ...] = field(default=())  # the error must contain each
+    basic_rules: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RulesSuite:
@@ -48,7 +51,11 @@ class RulesSuite:
             # A rule that leaves most documents out is the user's choice, not a source that
             # lost them: the mass-delete guard is overridden, as the user would.
             configuration = run.fixture.configuration() | case.configuration
-            run.sync(configuration=configuration, allow_mass_delete=True)
+            run.sync(
+                configuration=configuration,
+                allow_mass_delete=True,
+                basic_rules=case.basic_rules,
+            )
             chosen = [(i, d) for i, d in run.fixture.expected_docs() if case.selects(i, d)]
             assert chosen, f"rule {case.name!r} selects no document of the corpus: a weak case"
             assert len(chosen) < run.fixture.expected_count(), (
@@ -69,7 +76,9 @@ class RulesSuite:
         for case in run.fixture.invalid_rules():
             before = run.write_stats()
             outcome = run.sync(
-                configuration=run.fixture.configuration() | case.configuration, expect_ok=False
+                configuration=run.fixture.configuration() | case.configuration,
+                expect_ok=False,
+                basic_rules=case.basic_rules,
             )
             assert not outcome.ok, f"a sync under the wrong rule {case.name!r} reported success"
             deleted = run.write_stats()[1] - before[1]

@@ -197,12 +197,17 @@ class ScenarioRun:
     last_outcome: SyncOutcome | None = None
     last_mode: str = "full"
 
-    def spec(self, configuration: dict[str, Any] | None = None) -> ConnectorSpec:
+    def spec(
+        self,
+        configuration: dict[str, Any] | None = None,
+        basic_rules: list[dict[str, Any]] | None = None,
+    ) -> ConnectorSpec:
         return ConnectorSpec(
             self.connector_id,
             self.scenario.connector,
             self.index,
             configuration if configuration is not None else self.fixture.configuration(),
+            list(basic_rules or []),
         )
 
     def sync(
@@ -211,8 +216,10 @@ class ScenarioRun:
         configuration: dict[str, Any] | None = None,
         expect_ok: bool = True,
         allow_mass_delete: bool = False,
+        basic_rules: list[dict[str, Any]] | None = None,
     ) -> SyncOutcome:
-        outcome = self.subject.sync(self.spec(configuration), mode, allow_mass_delete)
+        spec = self.spec(configuration, basic_rules)
+        outcome = self.subject.sync(spec, mode, allow_mass_delete)
         self.last_outcome, self.last_mode = outcome, mode
         self.records.append(SyncRecord(self.name, mode, outcome.docs, outcome.seconds))
         if expect_ok and not outcome.ok:

@@ -42,14 +42,16 @@ class ConnectorSpec:
     service_type: str
     index_name: str
     configuration: dict[str, Any] = field(repr=False)
+    basic_rules: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        spec = {
             "id": self.id,
             "service_type": self.service_type,
             "index_name": self.index_name,
             "configuration": self.configuration,
         }
+        return spec | ({"basic_rules": self.basic_rules} if self.basic_rules else {})
 
 
 @dataclass
