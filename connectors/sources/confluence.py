@@ -112,15 +112,15 @@ class ConfluenceDataSource(AccessControlSource):
         pages: list[dict[str, Any]] | None = None,
         since: str = "",
     ) -> AsyncIterator[SourceDocument]:
-        """``since``: only comments and attachments changed at or after it (a page's own
-        change does not change them)."""
+        """Page by page as the listing gives them, never the whole list in memory (an
+        ancestor not listed yet is asked for when needed). ``since``: only comments and
+        attachments changed at or after it (a page's own change does not change them)."""
         client = self._client()
+        reader = Reader(client, self.config)
         try:
-            reader = Reader(client, self.config)
             await reader.prepare()
-            listed = pages if pages is not None else [p async for p in reader.pages(with_bodies)]
-            reader.remember_parents(listed)
-            for page in listed:
+            async for page in _each(pages) if pages is not None else reader.pages(with_bodies):
+                reader.remember_parent(page)
                 try:
                     async for doc in self._page_documents(reader, page, with_bodies, wanted):
                         changed = (doc.fields or {}).get("last_modified", "")
@@ -131,6 +131,7 @@ class ConfluenceDataSource(AccessControlSource):
                         raise  # not the page: a path the site does not serve
                     continue  # deleted since it was listed; the next sync removes what was sent
         finally:
+            await reader.close()
             await client.close()
 
     async def _page_documents(
@@ -210,6 +211,11 @@ class ConfluenceDataSource(AccessControlSource):
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)
+
+
+async def _each(items: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for item in items:
+        yield item
 
 
 class _Text(HTMLParser):

@@ -9,12 +9,11 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-
 from connectors.config import Config
 from connectors.source import SourceError
 from connectors.sources.confluence_acl import Restriction, page_access, space_principals
 from connectors.sources.confluence_client import ConfluenceClient, Gone
+from connectors.sources.extraction_client import ExtractionClient
 
 V2 = "/wiki/api/v2"
 V1 = "/wiki/rest/api"
@@ -30,6 +29,8 @@ class Reader:
         self._users: dict[str, dict[str, Any]] = {}  # account id -> user
         self._parents: dict[str, str | None] = {}
         self._restrictions: dict[str, Restriction | None] = {}
+        service = config["extraction_url"]
+        self._extraction = ExtractionClient(service) if service else None  # one per sync
 
     async def spaces(self) -> dict[str, dict[str, Any]]:
         """The configured spaces by id; a key that does not exist fails, named."""
@@ -90,9 +91,8 @@ class Reader:
         async for page in self.client.paged(f"{V2}/pages", params):
             yield page
 
-    def remember_parents(self, pages: list[dict[str, Any]]) -> None:
-        for page in pages:
-            self._parents[page["id"]] = page.get("parentId")
+    def remember_parent(self, page: dict[str, Any]) -> None:
+        self._parents[page["id"]] = page.get("parentId")
 
     async def _restriction(self, page_id: str) -> Restriction | None:
         if page_id not in self._restrictions:
@@ -149,30 +149,18 @@ class Reader:
         return self.client.paged(f"{V2}/pages/{page_id}/attachments", {"limit": self.limit})
 
     async def attachment_text(self, item: dict[str, Any]) -> dict[str, Any]:
-        cap, service = self.config["max_attachment_bytes"], self.config["extraction_url"]
+        cap = self.config["max_attachment_bytes"]
         size = int(item.get("fileSize") or 0)
         if size > cap:
             return {"body_skipped": f"{size} bytes, over max_attachment_bytes ({cap})"}
-        if not service:
+        if self._extraction is None:
             return {}
         data = await self.client.download("/wiki" + item["downloadLink"])
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.put(service.rstrip("/") + "/tika", data=data,
-                                       headers={"Accept": "text/plain"}) as answer:  # fmt: skip
-                    text = await answer.text(encoding="utf-8", errors="replace")
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                reason = exc or type(exc).__name__
-                raise SourceError(
-                    f"the extraction service at {service} failed on attachment {item['id']}: "
-                    f"{reason}"
-                ) from None
-        if answer.status == 200:
-            return {"body": text}
-        if answer.status in (415, 422):
-            return {"extraction_error": text.strip() or f"HTTP {answer.status}"}
-        raise SourceError(f"the extraction service at {service} answered {answer.status} for "
-                          f"attachment {item['id']}: {text.strip()[:300]}")  # fmt: skip
+        return await self._extraction.extract(data, f"attachment {item['id']}")
+
+    async def close(self) -> None:
+        if self._extraction is not None:
+            await self._extraction.close()
 
 
 async def page_since(reader: Reader, since: str, sent: set[str]) -> AsyncIterator[dict[str, Any]]:

@@ -23,11 +23,10 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import MAX_ID_BYTES, SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
+from connectors.sources.extraction_client import ExtractionClient
 from connectors.sources.s3_client import S3Client, S3Object
 from connectors.sources.s3_rules import listing_prefixes, parse_rules, selects
 from connectors.sources.sql_common import MAX_BOUNDARY_IDS
@@ -158,7 +157,8 @@ class S3DataSource(BaseDataSource):
         """Documents in listing order, ``concurrency`` objects fetched at a time."""
         limit = self.config["concurrency"]
         pending: asyncio.Queue[asyncio.Task[SourceDocument] | None] = asyncio.Queue(limit)
-        extraction = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=300))
+        service = self.config["extraction_url"]
+        extraction = ExtractionClient(service) if service else None
         seen: dict[int, S3Object] = {}
 
         async def produce() -> None:
@@ -179,10 +179,11 @@ class S3DataSource(BaseDataSource):
                 left = pending.get_nowait()
                 if left is not None:
                     left.cancel()
-            await extraction.close()
+            if extraction is not None:
+                await extraction.close()
 
     async def _document(
-        self, client: S3Client, extraction: aiohttp.ClientSession, obj: S3Object
+        self, client: S3Client, extraction: ExtractionClient | None, obj: S3Object
     ) -> SourceDocument:
         fields: dict[str, Any] = {
             "bucket": obj.bucket,
@@ -191,52 +192,23 @@ class S3DataSource(BaseDataSource):
             "last_modified": obj.last_modified,
             "url": f"s3://{obj.bucket}/{obj.key}",  # where it is, whatever the route to it
         }
-        cap, service = self.config["max_object_bytes"], self.config["extraction_url"]
+        cap = self.config["max_object_bytes"]
         if obj.size > cap:
             fields["body_skipped"] = f"{obj.size} bytes, over max_object_bytes ({cap})"
-        response = await client.request("HEAD" if obj.size > cap or not service else "GET",
+        response = await client.request("HEAD" if obj.size > cap or not extraction else "GET",
                                         obj.bucket, obj.key)  # fmt: skip
         try:
             fields["content_type"] = response.headers.get("Content-Type")
             if response.status == 404:
                 fields["body_skipped"] = "deleted while the sync read the bucket"
-            elif obj.size <= cap and service:
-                await self._extract(extraction, service, response, obj, fields)
+            elif obj.size == 0 and extraction:
+                fields["body"] = ""
+            elif obj.size <= cap and extraction:  # streamed from S3 into the service
+                where = f"s3://{obj.bucket}/{obj.key}"
+                fields |= await extraction.extract(response.content, where, obj.size)
         finally:
             response.release()
         return SourceDocument(document_id(obj.bucket, obj.key), fields, _version(obj))
-
-    async def _extract(
-        self,
-        session: aiohttp.ClientSession,
-        service: str,
-        response: aiohttp.ClientResponse,
-        obj: S3Object,
-        fields: dict[str, Any],
-    ) -> None:
-        """The object's bytes, streamed from S3 into the service; its answer into fields."""
-        if obj.size == 0:
-            fields["body"] = ""
-            return
-        url = service.rstrip("/") + "/tika"
-        headers = {"Content-Length": str(obj.size), "Accept": "text/plain"}
-        try:
-            async with session.put(url, data=response.content, headers=headers) as answer:
-                text = await answer.text(encoding="utf-8", errors="replace")
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise SourceError(
-                f"the extraction service at {service} failed on s3://{obj.bucket}/{obj.key}: "
-                f"{exc or type(exc).__name__}"
-            ) from None
-        if answer.status == 200:
-            fields["body"] = text
-        elif answer.status in (415, 422):  # unsupported or unreadable: the file's problem
-            fields["extraction_error"] = text.strip() or f"HTTP {answer.status}"
-        else:
-            raise SourceError(
-                f"the extraction service at {service} answered {answer.status} for "
-                f"s3://{obj.bucket}/{obj.key}: {text.strip()[:300]}"
-            )
 
     async def get_docs(self) -> AsyncIterator[SourceDocument]:
         client = self._client()
