@@ -213,10 +213,12 @@ def assert_index_matches_source(
     expected_docs: Iterable[tuple[str, dict[str, Any]]]
     | Callable[[], Iterable[tuple[str, dict[str, Any]]]],
     ignore_fields: Iterable[str] = (),
+    reader: IndexReader | None = None,
 ) -> Comparison:
-    """``expected_docs``: (id, document) pairs, or a callable that regenerates them."""
+    """``expected_docs``: (id, document) pairs, or a callable that regenerates them.
+    ``reader``: how to read the index (a subject with another document shape maps it)."""
     comparison = compare_index(
-        IndexReader(endpoint, index), _reiterable(expected_docs), ignore_fields
+        reader or IndexReader(endpoint, index), _reiterable(expected_docs), ignore_fields
     )
     if not comparison.ok:
         raise OutcomeError(comparison.report(index))

@@ -57,3 +57,6 @@ STOP_GRACE_SECONDS = 30.0
 # batch must show.
 CORPUS_SIZES = {"tiny": 257, "small": 10_007, "medium": 100_003, "large": 1_000_003}
 CORPUS_SEED = 20261128
+
+# Subject ``elastic`` (Elastic's connectors framework): how long one of their jobs may run.
+ELASTIC_JOB_TIMEOUT = 1800.0

@@ -13,7 +13,7 @@ from harness.connectors_cli import connector_timezone
 from harness.namespace import RunNamespace
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord, make_fixture
 from harness.services import registry
-from harness.subjects import make_subject
+from harness.subjects import SubjectUnavailable, make_subject, subject_unavailable
 
 
 def scenario_of(cls: Any) -> ConnectorScenario | None:
@@ -33,12 +33,15 @@ def mark_scenarios(items: list[pytest.Item]) -> None:
     """Scenario markers, and a skip, decided at collection, for every scenario that needs
     a capability its connector does not declare (``@requires``)."""
     registered: set[str] = set()
+    unavailable = subject_unavailable(items[0].config.getoption("subject")) if items else None
     for item in items:
         scenario = scenario_of(getattr(item, "cls", None))
         if scenario is None:
             continue
         item.add_marker(pytest.mark.scenario)
         item.add_marker(pytest.mark.services)
+        if unavailable:  # before any service starts for it
+            item.add_marker(pytest.mark.skip(reason=unavailable))
         for mark in item.iter_markers("requires"):
             for capability in mark.args:
                 if capability not in registered:
@@ -101,8 +104,11 @@ def scenario_run(
     run_in_connector_timezone()
     name = f"{scenario.connector}-{request.node.originalname.removeprefix('test_')}"
     source_name = run_namespace.name_for(registry.kind(scenario.service), name)
+    try:
+        subject = make_subject(request.config.getoption("subject"), es_endpoint)
+    except SubjectUnavailable as exc:  # e.g. no copy of Elastic's framework configured
+        pytest.skip(str(exc))
     fixture = make_fixture(scenario, harness_services, source_name, corpus_seed)
-    subject = make_subject(request.config.getoption("subject"), es_endpoint)
     index = run_namespace.name_for(registry.kind("elasticsearch"), name)
     run = ScenarioRun(scenario, name, fixture, subject, es_endpoint, index, connector_id=index)
     try:

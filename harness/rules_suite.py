@@ -62,7 +62,10 @@ class RulesSuite:
                 f"rule {case.name!r} selects every document of the corpus: a weak case"
             )
             try:
-                assert_index_matches_source(run.es, run.index, chosen, run.scenario.ignore_fields)
+                assert_index_matches_source(
+                    run.es, run.index, chosen, run.scenario.ignore_fields,
+                    run.reader(configuration),
+                )  # fmt: skip
             except AssertionError as exc:
                 raise AssertionError(f"under rule {case.name!r}: {exc}") from None
         run.sync()

@@ -247,7 +247,20 @@ class ScenarioRun:
         def expected() -> Iterator[tuple[str, dict[str, Any]]]:
             return (d for d in self.fixture.expected_docs() if d[0] not in left_out)
 
-        assert_index_matches_source(self.es, self.index, expected, self.scenario.ignore_fields)
+        assert_index_matches_source(
+            self.es, self.index, expected, self.scenario.ignore_fields, self.reader()
+        )
+
+    def reader(self, configuration: dict[str, Any] | None = None) -> IndexReader:
+        """The index as the assertions read it: through the subject's view where its
+        documents have another shape (subject ``elastic``)."""
+        plain = IndexReader(self.es, self.index)
+        view = getattr(self.subject, "index_view", None)
+        if view is None:
+            return plain
+        used = configuration if configuration is not None else self.fixture.configuration()
+        reader: IndexReader = view(plain, self.spec(used))
+        return reader
 
     def assert_job(
         self, status: str = "completed", job_type: str | None = None, **counts: int

@@ -74,6 +74,11 @@ class SyncOutcome:
 SERVICE_POLL_SECONDS = 0.2
 
 
+class SubjectUnavailable(RuntimeError):
+    """The subject cannot run here (what it needs is not installed): scenarios skip, saying
+    why."""
+
+
 class SyncSubject(Protocol):
     name: str
     records_jobs: bool  # writes .elastic-connectors-sync-jobs, so job records can be checked
@@ -345,6 +350,18 @@ def _environ(extra: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def subject_unavailable(description: str) -> str | None:
+    """Why the subject cannot run here (checked once, at collection), or None."""
+    if description == "elastic" or description.startswith("elastic:"):
+        from harness.elastic.framework import ElasticFramework
+
+        try:
+            ElasticFramework.locate(description.partition(":")[2] or None)
+        except SubjectUnavailable as exc:
+            return str(exc)
+    return None
+
+
 def make_subject(description: str, endpoint: ElasticsearchEndpoint) -> SyncSubject:
     if description == "inprocess":
         return InProcessSubject(endpoint)
@@ -352,4 +369,12 @@ def make_subject(description: str, endpoint: ElasticsearchEndpoint) -> SyncSubje
         return CliSubject(endpoint)
     if description.startswith("command:"):
         return CommandSubject(endpoint, description.removeprefix("command:"))
-    raise ValueError(f"unknown subject {description!r}: use inprocess, cli or command:TEMPLATE")
+    if description == "elastic" or description.startswith("elastic:"):
+        from harness.elastic.framework import ElasticFramework
+        from harness.elastic.subject import ElasticSubject
+
+        framework = ElasticFramework.locate(description.partition(":")[2] or None)
+        return ElasticSubject(endpoint, framework)
+    raise ValueError(
+        f"unknown subject {description!r}: use inprocess, cli, command:TEMPLATE or elastic[:PATH]"
+    )

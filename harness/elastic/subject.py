@@ -1,0 +1,171 @@
+"""Subject ``elastic``: a sync is a pending job their service runs.
+
+Per sync: the state indices and the content index exist (created here, as their Kibana
+would), the connector document is written in their shape with our configuration mapped by
+the source's shape adapter, a pending job is added, and their service is started with a
+config.yml for this one connector. The harness waits for the job to reach a terminal state,
+and only then stops the service: a SIGTERM arriving while their job finishes would turn it
+into ``suspended``. The job record gives status, counts and error."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness import defaults
+from harness.elastic.framework import ElasticFramework
+from harness.elastic.front import es_front
+from harness.elastic.records import (
+    TERMINAL,
+    configuration_values,
+    connector_record,
+    job_record,
+    service_config,
+)
+from harness.elastic.shapes import ShapedIndexReader, UnsupportedSource, shape_for
+from harness.index_reader import IndexReader
+from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
+from harness.services.privileges import current_user
+from harness.services.process import ServiceProcess
+from harness.subjects import ConnectorSpec, SyncOutcome
+
+CONNECTORS, JOBS = ".elastic-connectors", ".elastic-connectors-sync-jobs"
+KEPT = ("sync_cursor", "last_sync_status", "last_access_control_sync_status", "last_synced")
+POLL_SECONDS = 0.25
+
+
+class ElasticSubject:
+    name = "elastic"
+    records_jobs = False  # their job records have their own shape: judged by what they report
+
+    def __init__(self, endpoint: ElasticsearchEndpoint, framework: ElasticFramework) -> None:
+        self.endpoint, self.framework = endpoint, framework
+        self.env: dict[str, str] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
+
+    def describe(self) -> str:
+        return f"Elastic's connectors framework {self.framework.version} ({self.framework.python})"
+
+    def index_view(self, reader: IndexReader, spec: ConnectorSpec) -> IndexReader:
+        """Their documents, read in our shape (harness/elastic/shapes.py)."""
+        return ShapedIndexReader(reader, shape_for(spec.service_type), spec.configuration)
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        return es_request(self.endpoint, method, path, body, timeout=60)
+
+    def _ensure_index(self, name: str) -> None:
+        try:
+            self._call("PUT", f"/{name}", {"settings": {"number_of_replicas": 0}})
+        except EsHttpError as exc:
+            if "resource_already_exists_exception" not in str(exc):
+                raise
+
+    def _save_connector(self, spec: ConnectorSpec) -> dict[str, Any]:
+        shape = shape_for(spec.service_type)
+        if shape.service_type not in self._schemas:
+            schema = self.framework.default_configuration(shape.service_type)
+            self._schemas[shape.service_type] = schema
+        values = shape.configuration(spec.configuration)
+        configuration = configuration_values(self._schemas[shape.service_type], values)
+        doc = connector_record(spec.id, shape.service_type, spec.index_name, configuration)
+        try:
+            previous = self._call("GET", f"/{CONNECTORS}/_doc/{spec.id}")["_source"]
+        except EsHttpError:
+            previous = {}
+        doc |= {key: previous[key] for key in KEPT if key in previous}
+        self._call("PUT", f"/{CONNECTORS}/_doc/{spec.id}?refresh=true", doc)
+        return doc
+
+    def sync(
+        self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
+    ) -> SyncOutcome:
+        started = time.perf_counter()
+        for index in (CONNECTORS, JOBS, spec.index_name):
+            self._ensure_index(index)
+        try:
+            connector = self._save_connector(spec)
+        except UnsupportedSource as exc:
+            return SyncOutcome(False, "refused", str(exc), {}, time.perf_counter() - started)
+        created = self._call("POST", f"/{JOBS}/_doc?refresh=true", job_record(connector, mode))
+        job_id = created["_id"]
+        with tempfile.TemporaryDirectory(prefix="harness-elastic-") as workdir:
+            log_path = Path(workdir) / "service.log"
+            job, log = self._run(spec, connector, job_id, Path(workdir), log_path)
+        status = str(job.get("status"))
+        counts = {
+            "indexed": job.get("indexed_document_count", 0),
+            "deleted": job.get("deleted_document_count", 0),
+        }
+        error = job.get("error") or (None if status == "completed" else log[-2000:])
+        return SyncOutcome(
+            status == "completed",
+            status,
+            error,
+            counts,
+            time.perf_counter() - started,
+            raw=log,
+        )
+
+    def _run(
+        self,
+        spec: ConnectorSpec,
+        connector: dict[str, Any],
+        job_id: str,
+        workdir: Path,
+        log_path: Path,
+    ) -> tuple[dict[str, Any], str]:
+        with es_front(self.endpoint) as front_url:
+            config = service_config(
+                front_url, self.endpoint.basic_auth(), spec.id, connector["service_type"]
+            )
+            config_path = workdir / "config.yml"
+            config_path.touch(mode=0o600)  # it holds the source's password
+            config_path.write_text(yaml.safe_dump(config))
+            service = ServiceProcess(
+                "elastic-ingest",
+                [str(self.framework.service), "-c", str(config_path)],
+                log_path=log_path,
+                env={**_base_env(), **self.env},
+                user=current_user(),
+                cwd=workdir,
+            )
+            try:
+                job = self._wait_for_end(job_id, service)
+            finally:  # only now: their job has ended (or will never)
+                service.stop(grace=30, first=signal.SIGTERM)
+        return job, log_path.read_text(errors="replace")
+
+    def _wait_for_end(self, job_id: str, service: ServiceProcess) -> dict[str, Any]:
+        deadline = time.monotonic() + defaults.ELASTIC_JOB_TIMEOUT
+        while True:
+            job: dict[str, Any] = self._call("GET", f"/{JOBS}/_doc/{job_id}")["_source"]
+            if job.get("status") in TERMINAL:
+                return dict(job)
+            if not service.alive():
+                return job | {
+                    "status": "error",
+                    "error": f"their service exited ({service.exit_code()}) before job "
+                    f"{job_id} ended (it was {job.get('status')!r}): {service.log_tail(15)}",
+                }
+            if time.monotonic() > deadline:
+                return job | {
+                    "status": "error",
+                    "error": f"job {job_id} still {job.get('status')!r} after "
+                    f"{defaults.ELASTIC_JOB_TIMEOUT:.0f}s: {service.log_tail(15)}",
+                }
+            time.sleep(POLL_SECONDS)  # polling the job record: a condition, not a guess
+
+
+def _base_env() -> dict[str, str]:
+    """Ours configure our runtime, never theirs; and our package must not shadow theirs."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONNECTORS_") and k not in ("PYTHONPATH", "PYTHONHOME")
+    }

@@ -1,0 +1,144 @@
+"""Subject ``elastic`` without a copy of Elastic's framework (CI has none): the PostgreSQL
+shape adapter, written from their code, maps their documents back to ours exactly; the
+records their service reads have their shapes; the front answers ``GET /`` as a full
+distribution would; and with nothing configured the subject is unavailable, saying how to
+give it one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.assertions import compare_index
+from harness.elastic.framework import ENV_VARIABLE, ElasticFramework, FrameworkNotFound
+from harness.elastic.front import es_front
+from harness.elastic.records import (
+    configuration_values,
+    connector_record,
+    job_record,
+    service_config,
+)
+from harness.elastic.shapes import PostgresShape, ShapedIndexReader, UnsupportedSource, shape_for
+from harness.index_reader import IndexReader
+from harness.services.es_http import es_request
+from harness.subjects import SubjectUnavailable, make_subject
+
+OURS = {"host": "127.0.0.1", "port": 5432, "username": "u", "password": "secret",
+        "database": "postgres", "schema": "s1", "cursor_column": "updated_at"}  # fmt: skip
+
+
+def their_document(table: str, row: dict, key: str) -> dict:
+    """A document as their PostgreSQL connector and sink write it (v9.5.x)."""
+    doc = {f"s1_{table}_{column}".lower(): value for column, value in row.items()}
+    return doc | {"_timestamp": "2026-11-30T00:00:00+00:00", "database": "postgres",
+                  "schema": "s1", "table": table, "id": key, "_extract_binary_content": False,
+                  "_reduce_whitespace": False, "_run_ml_inference": False}  # fmt: skip
+
+
+def test_ids_follow_their_rule_for_simple_composite_and_escaped_keys():
+    shape = PostgresShape()
+    assert shape.their_id("items:1", OURS) == "postgres_s1_items_1"
+    assert shape.their_id("pairs:1|2", OURS) == "postgres_s1_pairs_1_2"
+    assert shape.their_id("odd:a\\|b|c", OURS) == "postgres_s1_odd_a|b_c"
+
+
+def test_their_configuration_takes_ours_and_lists_every_table():
+    theirs = PostgresShape().configuration(OURS | {"fetch_size": 7})
+    assert theirs == {
+        "host": "127.0.0.1", "port": 5432, "username": "u", "password": "secret",
+        "database": "postgres", "schema": "s1", "fetch_size": 7, "tables": "*",
+    }  # fmt: skip
+
+
+def test_a_source_without_an_adapter_is_named():
+    with pytest.raises(UnsupportedSource, match="no shape adapter for 'nosuch'"):
+        shape_for("nosuch")
+
+
+@pytest.mark.services
+def test_their_index_read_through_the_adapter_equals_ours_and_values_still_differ(
+    es_endpoint, run_namespace, request
+):
+    index = run_namespace.es_name(request.node.name)
+    rows = [{"id": 1, "title": "a", "rating": 4.4}, {"id": 2, "title": "b", "rating": 1.5}]
+    for row in rows:
+        key = f"postgres_s1_items_{row['id']}"
+        es_request(es_endpoint, "PUT", f"/{index}/_doc/{key}?refresh=true",
+                   their_document("items", row, key))  # fmt: skip
+    try:
+        reader = ShapedIndexReader(IndexReader(es_endpoint, index), PostgresShape(), OURS)
+        expected = [(f"items:{r['id']}", r | {"_table": "items"}) for r in rows]
+        assert compare_index(reader, expected).ok
+        widened = [expected[0], ("items:2", rows[1] | {"_table": "items", "rating": 1.25})]
+        comparison = compare_index(reader, widened)
+        assert not comparison.ok and [i for i, _ in comparison.mismatched] == ["items:2"]
+        assert not comparison.extra and not comparison.missing
+    finally:
+        es_request(es_endpoint, "DELETE", f"/{index}")
+
+
+def test_records_have_their_shapes():
+    schema = {"host": {"label": "Host", "type": "str"},
+              "fetch_size": {"default_value": 50, "type": "int"}}  # fmt: skip
+    configuration = configuration_values(schema, {"host": "db"})
+    assert configuration["host"]["value"] == "db" and configuration["fetch_size"]["value"] == 50
+    connector = connector_record("c1", "postgresql", "idx", configuration)
+    assert connector["pipeline"]["name"] == "_none"  # no ingest pipeline
+    assert connector["filtering"][0]["active"]["validation"]["state"] == "valid"
+    job = job_record(connector, "full")
+    assert job["status"] == "pending" and job["connector"]["id"] == "c1"
+    assert set(job["connector"]["filtering"]) == {"advanced_snippet", "rules"}
+    config = service_config("http://127.0.0.1:1", None, "c1", "postgresql")
+    assert config["elasticsearch"]["feature_use_connectors_api"] is False
+    assert "username" not in config["elasticsearch"]
+    assert config["connectors"] == [{"connector_id": "c1", "service_type": "postgresql"}]
+
+
+@pytest.mark.services
+def test_the_front_answers_the_root_and_passes_the_rest(es_endpoint):
+    with es_front(es_endpoint) as url:
+        root = es_request(url, "GET", "/")
+        health = es_request(url, "GET", "/_cluster/health")
+    assert (
+        root["version"]["number"]
+        == es_request(es_endpoint, "GET", "/_nodes/_local")["nodes"].popitem()[1]["version"]
+    )
+    assert health["cluster_name"] == root["cluster_name"]
+
+
+def test_with_nothing_configured_the_subject_is_unavailable_and_says_how(monkeypatch):
+    monkeypatch.delenv(ENV_VARIABLE, raising=False)
+    with pytest.raises(SubjectUnavailable, match=ENV_VARIABLE):
+        make_subject("elastic", None)  # type: ignore[arg-type]
+
+
+def test_a_directory_without_their_service_is_named(tmp_path: Path):
+    with pytest.raises(FrameworkNotFound, match="no virtualenv with Elastic's framework"):
+        ElasticFramework.locate(str(tmp_path))
+
+
+def test_a_virtualenv_without_their_package_cannot_answer(tmp_path: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.symlink(sys.executable, bin_dir / "python")
+    (bin_dir / "elastic-ingest").write_text("#!/bin/sh\n")
+    with pytest.raises(FrameworkNotFound, match="could not answer"):
+        ElasticFramework.locate(str(tmp_path))
+
+
+def test_without_their_framework_every_scenario_skips_before_any_service_starts(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != ENV_VARIABLE}
+    env["HARNESS_STATE_FILE"] = str(tmp_path / "services.json")  # nothing recorded, nothing up
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "scenarios/postgres/test_postgresql.py", "-q", "-rs",
+         "-p", "no:cacheprovider", "--subject", "elastic", "-k", "test_full_sync"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "1 skipped" in done.stdout and ENV_VARIABLE in done.stdout
+    assert "search-harness services" not in done.stdout  # none was started
