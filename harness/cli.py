@@ -13,6 +13,7 @@ from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.es_distribution import (
     IntegrityError,
+    cache_root,
     choose_default_version,
     resolve_distribution,
 )
@@ -115,7 +116,30 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def _fetch_elastic(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.elastic import fetch
+    from harness.subjects import SubjectUnavailable
+
+    try:
+        if args.elastic_connectors_checkout:
+            framework = fetch.from_checkout(Path(args.elastic_connectors_checkout))
+        else:
+            target = cache_root() / "elastic-connectors" / args.elastic_connectors
+            framework = fetch.from_registry(args.elastic_connectors, target)
+    except SubjectUnavailable as exc:
+        print(f"harness fetch: {exc}", file=sys.stderr)
+        return 2
+    venv = framework.python.parent.parent
+    print(f"Elastic's connectors framework {framework.version} in {venv}")
+    print(f"use it: pytest scenarios/postgres --subject elastic:{venv}")
+    return 0
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
+    if args.elastic_connectors or args.elastic_connectors_checkout:
+        return _fetch_elastic(args)
     config = _options(args).config("elasticsearch")
     try:
         dist = resolve_distribution(
@@ -134,6 +158,22 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     print(f"elasticsearch {dist.version} at {dist.home} ({dist.source})")
     print(f"java {jdk.major} at {jdk.home}")
     return 0
+
+
+def cmd_compare_subjects(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.compare_subjects import compare, render, to_json
+
+    subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
+    figures = compare(
+        Path(args.scenario), subjects, args.corpus_size, args.rounds, _options(args),
+        args.scenarios,
+    )  # fmt: skip
+    print(render(figures))
+    if args.json:
+        Path(args.json).write_text(to_json(figures))
+    return 0 if not any(f.failures for f in figures) else 1
 
 
 def _add_kind_options(parser: argparse.ArgumentParser) -> None:
@@ -237,12 +277,35 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", nargs="*", help="result JSON files (default: .benchmarks/)")
     report.add_argument("-o", "--output", default="benchmark-report.html")
     report.set_defaults(func=cmd_report)
+    versus = sub.add_parser(
+        "compare-subjects", help="the same corpus through several subjects, rounds interleaved"
+    )
+    versus.add_argument("--subjects", default="cli,elastic", help="comma-separated subjects")
+    versus.add_argument("--scenario", default="scenarios/postgres", help="a scenario directory")
+    versus.add_argument("--corpus-size", default="medium")
+    versus.add_argument("--rounds", type=int, default=3)
+    versus.add_argument(
+        "--scenarios", action="store_true", help="also run the standard suite per subject"
+    )
+    versus.add_argument("--json", help="write the figures here too")
+    _add_kind_options(versus)
+    versus.set_defaults(func=cmd_compare_subjects)
     fetch = sub.add_parser("fetch", help="download and cache the Elasticsearch distribution")
     _add_kind_options(fetch)
     fetch.add_argument(
         "--make-default",
         action="store_true",
         help="make this version the machine's default (read by pytest and `harness up`)",
+    )
+    fetch.add_argument(
+        "--elastic-connectors",
+        metavar="VERSION",
+        help="a virtualenv with Elastic's connectors framework from the package registry",
+    )
+    fetch.add_argument(
+        "--elastic-connectors-checkout",
+        metavar="PATH",
+        help="build the virtualenv of a checkout of github.com/elastic/connectors",
     )
     fetch.set_defaults(func=cmd_fetch)
     return parser

@@ -38,6 +38,7 @@ from harness.services.provider import choose_backend
 from harness.services.reaper import Reaper
 from harness.services.reuse import ReusedService
 from harness.services.workdirs import clean_stale
+from harness.subjects import describe_subject
 from harness.xdist_sharing import ServiceBroker
 
 BROKER_KEY = pytest.StashKey[ServiceBroker]()
@@ -181,7 +182,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             version = kind.local_version(options.config(kind.name))
             versions.append(f"{kind.name} {version or '(not found)'}")
     reuse = "; reusing services across runs" if options.reuse else ""
-    return [f"search-harness: {where}; {', '.join(versions)}{reuse}"]
+    lines = [f"search-harness: {where}; {', '.join(versions)}{reuse}"]
+    subject = str(config.getoption("subject"))
+    if subject == "elastic" or subject.startswith("elastic:"):
+        lines.append(f"subject: {describe_subject(subject)}")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -350,6 +350,19 @@ def _environ(extra: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def describe_subject(description: str) -> str:
+    """What the header says of the subject: for ``elastic``, their version and where."""
+    if description == "elastic" or description.startswith("elastic:"):
+        from harness.elastic.framework import ElasticFramework
+
+        try:
+            framework = ElasticFramework.locate(description.partition(":")[2] or None)
+        except SubjectUnavailable as exc:
+            return f"{description} (unavailable: {exc})"
+        return framework.describe()
+    return description
+
+
 def subject_unavailable(description: str) -> str | None:
     """Why the subject cannot run here (checked once, at collection), or None."""
     if description == "elastic" or description.startswith("elastic:"):

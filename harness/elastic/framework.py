@@ -40,6 +40,9 @@ class ElasticFramework:
     python: Path  # the interpreter of the virtualenv the framework is installed in
     version: str
 
+    def describe(self) -> str:
+        return f"Elastic's connectors framework {self.version} ({self.python})"
+
     @property
     def service(self) -> Path:
         """Their long-running service (``elastic-ingest``)."""

@@ -38,6 +38,8 @@ from harness.subjects import ConnectorSpec, SyncOutcome
 CONNECTORS, JOBS = ".elastic-connectors", ".elastic-connectors-sync-jobs"
 KEPT = ("sync_cursor", "last_sync_status", "last_access_control_sync_status", "last_synced")
 POLL_SECONDS = 0.25
+RUNNER_DONE = "Sync ended with status"  # their runner's last line for a job (v9.5.x)
+RUNNER_GRACE_SECONDS = 30.0
 
 
 class ElasticSubject:
@@ -50,7 +52,7 @@ class ElasticSubject:
         self._schemas: dict[str, dict[str, Any]] = {}
 
     def describe(self) -> str:
-        return f"Elastic's connectors framework {self.framework.version} ({self.framework.python})"
+        return self.framework.describe()
 
     def index_view(self, reader: IndexReader, spec: ConnectorSpec) -> IndexReader:
         """Their documents, read in our shape (harness/elastic/shapes.py)."""
@@ -92,15 +94,17 @@ class ElasticSubject:
             connector = self._save_connector(spec)
         except UnsupportedSource as exc:
             return SyncOutcome(False, "refused", str(exc), {}, time.perf_counter() - started)
+        synced_before = connector.get("last_synced")
         created = self._call("POST", f"/{JOBS}/_doc?refresh=true", job_record(connector, mode))
         job_id = created["_id"]
         with tempfile.TemporaryDirectory(prefix="harness-elastic-") as workdir:
             log_path = Path(workdir) / "service.log"
-            job, log = self._run(spec, connector, job_id, Path(workdir), log_path)
+            job, log = self._run(spec, connector, job_id, Path(workdir), log_path, synced_before)
         status = str(job.get("status"))
         counts = {
             "indexed": job.get("indexed_document_count", 0),
             "deleted": job.get("deleted_document_count", 0),
+            "peak_rss_mb": job.get("peak_rss_mb"),
         }
         error = job.get("error") or (None if status == "completed" else log[-2000:])
         return SyncOutcome(
@@ -119,6 +123,7 @@ class ElasticSubject:
         job_id: str,
         workdir: Path,
         log_path: Path,
+        synced_before: str | None,
     ) -> tuple[dict[str, Any], str]:
         with es_front(self.endpoint) as front_url:
             config = service_config(
@@ -137,9 +142,27 @@ class ElasticSubject:
             )
             try:
                 job = self._wait_for_end(job_id, service)
+                if job.get("status") in TERMINAL:
+                    self._wait_for_runner(spec.id, synced_before, service, log_path)
+                job["peak_rss_mb"] = _peak_rss_mb(service.pid)
             finally:  # only now: their job has ended (or will never)
                 service.stop(grace=30, first=signal.SIGTERM)
         return job, log_path.read_text(errors="replace")
+
+    def _wait_for_runner(
+        self, connector_id: str, synced_before: str | None, service: ServiceProcess, log: Path
+    ) -> None:
+        """Their runner writes the job's end first, then the connector's, then logs "Sync
+        ended": a SIGTERM in between makes it write ``suspended`` over ``completed`` (seen
+        with v9.5.2). So the service is stopped only once the connector has followed and the
+        runner has said it ended."""
+        deadline = time.monotonic() + RUNNER_GRACE_SECONDS
+        while time.monotonic() < deadline and service.alive():
+            connector = self._call("GET", f"/{CONNECTORS}/_doc/{connector_id}")["_source"]
+            followed = connector.get("last_synced") not in (None, synced_before)
+            if followed and RUNNER_DONE in log.read_text(errors="replace"):
+                return
+            time.sleep(POLL_SECONDS)  # polling a condition, bounded by the deadline
 
     def _wait_for_end(self, job_id: str, service: ServiceProcess) -> dict[str, Any]:
         deadline = time.monotonic() + defaults.ELASTIC_JOB_TIMEOUT
@@ -160,6 +183,17 @@ class ElasticSubject:
                     f"{defaults.ELASTIC_JOB_TIMEOUT:.0f}s: {service.log_tail(15)}",
                 }
             time.sleep(POLL_SECONDS)  # polling the job record: a condition, not a guess
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """The service's high-water mark (VmHWM): theirs is one process."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def _base_env() -> dict[str, str]:

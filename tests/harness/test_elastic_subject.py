@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.assertions import compare_index
+from harness.elastic import fetch
 from harness.elastic.framework import ENV_VARIABLE, ElasticFramework, FrameworkNotFound
 from harness.elastic.front import es_front
 from harness.elastic.records import (
@@ -142,3 +143,24 @@ def test_without_their_framework_every_scenario_skips_before_any_service_starts(
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "1 skipped" in done.stdout and ENV_VARIABLE in done.stdout
     assert "search-harness services" not in done.stdout  # none was started
+
+
+def test_a_directory_that_is_not_their_checkout_is_refused_with_how_to_get_one(tmp_path):
+    with pytest.raises(FrameworkNotFound, match="git clone --branch"):
+        fetch.from_checkout(tmp_path)
+
+
+def test_the_comparison_table_puts_subjects_side_by_side():
+    from harness.compare_subjects import SubjectFigures, load_scenario, render
+
+    ours = SubjectFigures("cli", "ours", 1000, [900.0, 1100.0], [1.0, 1.2], [80.0], [0, 0])
+    theirs = SubjectFigures(
+        "elastic", "theirs", 1000, [150.0], [6.0], [120.0], [1000],
+        ["unchanged re-sync: error: boom"], {"run": 30, "passed": 24},
+    )  # fmt: skip
+    table = render([ours, theirs]).splitlines()
+    assert table[0].split()[:3] == ["subject", "docs", "full"]
+    assert table[2].split()[:6] == ["cli", "1,000", "1,000", "1.1", "80", "0"]
+    assert table[3].split() == ["elastic", "1,000", "150", "6.0", "120", "1,000", "24/30"]
+    assert "elastic failed: unchanged re-sync: error: boom" in render([theirs])
+    assert load_scenario(Path("scenarios/postgres")).connector == "postgresql"
