@@ -219,7 +219,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ResultsError as exc:
         print(f"harness report: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {write_report(runs, Path(args.output))} ({len(runs)} runs)")
+    extra = ""
+    if args.compare:
+        from harness.compare_subjects import from_json, html_section
+
+        extra = html_section(from_json(Path(args.compare).read_text()))
+    print(f"wrote {write_report(runs, Path(args.output), extra)} ({len(runs)} runs)")
     return 0
 
 
@@ -276,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write an offline HTML page of benchmark history")
     report.add_argument("results", nargs="*", help="result JSON files (default: .benchmarks/)")
     report.add_argument("-o", "--output", default="benchmark-report.html")
+    report.add_argument("--compare", help="a `harness compare-subjects --json` file to include")
     report.set_defaults(func=cmd_report)
     versus = sub.add_parser(
         "compare-subjects", help="the same corpus through several subjects, rounds interleaved"

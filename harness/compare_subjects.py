@@ -186,3 +186,21 @@ def render(figures: list[SubjectFigures]) -> str:
 
 def to_json(figures: list[SubjectFigures]) -> str:
     return json.dumps([asdict(f) for f in figures], indent=2)
+
+
+def from_json(text: str) -> list[SubjectFigures]:
+    return [SubjectFigures(**item) for item in json.loads(text)]
+
+
+def html_section(figures: list[SubjectFigures]) -> str:
+    """The comparison as a section of ``harness report``'s page."""
+    import html
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in f.row()) + "</tr>" for f in figures
+    )
+    notes = "".join(f"<li>{html.escape(f.subject)}: {html.escape(f.describe)}</li>"
+                    for f in figures)  # fmt: skip
+    return (f"<section><h2>Subjects compared</h2><table><tr>{head}</tr>{rows}</table>"
+            f"<ul>{notes}</ul></section>")  # fmt: skip

@@ -52,7 +52,8 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[float | None]
     )
 
 
-def render(runs: Sequence[RunResults]) -> str:
+def render(runs: Sequence[RunResults], extra: str = "") -> str:
+    """``extra``: more sections (HTML), such as ``harness compare-subjects``'s table."""
     runs = sorted(runs, key=lambda r: r.datetime)
     names = sorted({name for run in runs for name in run.benchmarks})
     labels = [f"{r.datetime[:16]} {r.commit}" for r in runs]
@@ -92,10 +93,11 @@ td, th {{ border: 1px solid #ddd; padding: 2px 8px; text-align: left; }}
 Throughput is the sync's own docs/s; the ceiling is a raw <code>_bulk</code> load of the same
 documents into the same Elasticsearch in the same run.</p>
 {"".join(sections)}
+{extra}
 </body></html>
 """
 
 
-def write_report(runs: Sequence[RunResults], output: Path) -> Path:
-    write_atomic(output, render(runs))
+def write_report(runs: Sequence[RunResults], output: Path, extra: str = "") -> Path:
+    write_atomic(output, render(runs, extra))
     return output

@@ -164,3 +164,11 @@ def test_the_comparison_table_puts_subjects_side_by_side():
     assert table[3].split() == ["elastic", "1,000", "150", "6.0", "120", "1,000", "24/30"]
     assert "elastic failed: unchanged re-sync: error: boom" in render([theirs])
     assert load_scenario(Path("scenarios/postgres")).connector == "postgresql"
+
+
+def test_the_report_page_includes_a_saved_comparison(tmp_path):
+    from harness.compare_subjects import SubjectFigures, from_json, html_section, to_json
+
+    saved = to_json([SubjectFigures("cli", "ours", 10, [5.0], [1.0], [70.0], [0])])
+    section = html_section(from_json(saved))
+    assert "<h2>Subjects compared</h2>" in section and "<td>cli</td>" in section
