@@ -42,6 +42,7 @@ class ConfluenceApi(MockApi):
             ("GET", f"{V1}/group/{{id}}/membersByGroupId", self.members),
             ("GET", f"{V1}/search/user", self.users),
             ("GET", f"{V1}/content/search", self.search),
+            ("GET", f"{V1}/content", self.content),
             ("GET", "/wiki/download/attachments/{page}/{name}", self.download),
         ]
 
@@ -169,6 +170,20 @@ class ConfluenceApi(MockApi):
         if request.query.get("cql", "").replace(" ", "") != "type=user":
             raise web.HTTPBadRequest(text="this mock answers cql=type=user only")
         return self._v1(request, [{"user": _user(u)} for u in self.corpus.users])
+
+    async def content(self, request: web.Request) -> web.Response:
+        """v1 content listing (type=page, optional spaceKey), paged by offset as the real
+        one is: a page removed mid-read shifts what the next offset returns."""
+        if request.query.get("type", "page") != "page":
+            raise web.HTTPBadRequest(text="this mock lists type=page only")
+        keys = {s.id: s.key for s in self.corpus.spaces}
+        wanted = request.query.get("spaceKey")
+        pages = sorted((p for p in self.corpus.pages if not wanted or keys[p.space_id] == wanted),
+                       key=lambda p: int(p.id))  # fmt: skip
+        items = [{"id": p.id, "type": "page", "status": "current", "title": p.title,
+                  "space": {"key": keys[p.space_id]}, "version": {"number": p.version}}
+                 for p in pages]  # fmt: skip
+        return self._v1(request, items)
 
     async def search(self, request: web.Request) -> web.Response:
         try:

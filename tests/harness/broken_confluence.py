@@ -83,7 +83,26 @@ def _vanished_page_fails_the_sync() -> None:
     confluence_read.Reader.exists = exists  # type: ignore[method-assign]
 
 
+def _pages_listed_by_offset() -> None:
+    """Pages listed through v1 ``/content`` with start/limit, an offset that shifts when
+    pages already served are deleted mid-read."""
+
+    async def pages(self: Any, with_bodies: bool) -> AsyncIterator[Any]:
+        params = {"limit": self.limit} | ({"body-format": "storage"} if with_bodies else {})
+        listing = {"type": "page", "limit": self.limit}
+        async for hit in self.client.paged("/wiki/rest/api/content", listing):
+            try:
+                page = await self.client.get(f"/wiki/api/v2/pages/{hit['id']}", params)
+            except confluence_client.Gone:
+                continue
+            if page["spaceId"] in self._spaces:
+                yield page
+
+    confluence_read.Reader.pages = pages  # type: ignore[method-assign]
+
+
 CONFLUENCE_VARIANTS = {
+    "confluence-pages-listed-by-offset": _pages_listed_by_offset,
     "confluence-vanished-page-fails-the-sync": _vanished_page_fails_the_sync,
     "confluence-restrictions-ignored": _restrictions_ignored,
     "confluence-restricting-groups-not-expanded": _restricting_groups_not_expanded,
