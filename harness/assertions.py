@@ -62,7 +62,12 @@ class Comparison:
                 + ", ".join(f"{show_id(a)} = {show_id(b)}" for a, b in self.duplicates[:SHOWN])
             )
         if self.mismatched:
-            lines.append(f"{len(self.mismatched)} documents differ field by field; first ones:")
+            tally = Counter(d.split(":", 1)[0] for _, diffs in self.mismatched for d in diffs)
+            lines.append(
+                f"{len(self.mismatched)} documents differ field by field, in "
+                + ", ".join(f"{name} ({count})" for name, count in tally.most_common(12))
+                + "; first ones:"
+            )
             for doc_id, diffs in self.mismatched[:SHOWN]:
                 lines.append(f"  {show_id(doc_id)}:")
                 lines.extend(f"    {d}" for d in diffs[:8])

@@ -76,3 +76,9 @@ def test_ids_with_invisible_characters_are_quoted_in_reports():
     report = result.report("idx")
     assert '"texts:cafe\\u0301"' in report
     assert '"texts:x "' in report
+
+
+def test_the_report_counts_the_documents_each_field_differs_in():
+    index = {"a": {"n": 1.5, "t": "x"}, "b": {"n": 2.5, "t": "y"}, "c": {"n": 3, "t": "Z"}}
+    report = compare_index(FakeReader(index), EXPECTED).report("idx")
+    assert "3 documents differ field by field, in n (2), t (1); first ones:" in report
