@@ -81,8 +81,14 @@ def _mappings() -> dict[str, Any]:
             properties[head] = {"type": "keyword"}
     for name in ("created_at", "started_at", "completed_at", "last_seen", "canceled_at"):
         properties[name] = {"type": "date"}
-    # Configuration values and cursors vary by source: stored, not indexed.
-    properties["configuration"] = {"type": "object", "enabled": False}
+    # Configuration values and cursors vary by source: stored, not indexed. So do what
+    # Elastic's framework keeps beside them (filtering, pipeline, features), here or copied
+    # into a job's ``connector``: both frameworks' documents fit one index.
+    stored = {"type": "object", "enabled": False}
+    for name in ("configuration", "filtering", "pipeline", "features", "custom_scheduling",
+                 "basic_rules"):  # fmt: skip
+        properties[name] = stored
+        properties["connector"]["properties"][name] = stored
     properties["sync_cursor"] = {"type": "object", "enabled": False}
     # Intervals are seconds for one connector and cron text for the next: not indexed.
     properties["scheduling"] = {"type": "object", "enabled": False}

@@ -10,21 +10,22 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.services.es_http import ElasticsearchEndpoint, es_request
+from harness.services.es_http import ElasticsearchEndpoint
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
-def main_info(endpoint: ElasticsearchEndpoint) -> dict[str, Any]:
-    """What ``GET /`` answers on a full distribution, from the cluster's own APIs."""
-    health = es_request(endpoint, "GET", "/_cluster/health")
-    nodes = es_request(endpoint, "GET", "/_nodes/_local")
+def main_info(call: Callable[[str, str], Any]) -> dict[str, Any]:
+    """What ``GET /`` answers on a full distribution, from the cluster's own APIs
+    (``call(method, path)``: the caller's way of reaching the cluster)."""
+    health = call("GET", "/_cluster/health")
+    nodes = call("GET", "/_nodes/_local")
     node = next(iter(nodes["nodes"].values()))
     return {
         "name": node.get("name"),
@@ -93,11 +94,12 @@ def _handler(target: tuple[str, int], info: bytes, secure: bool) -> type[BaseHTT
 
 
 @contextmanager
-def es_front(endpoint: ElasticsearchEndpoint) -> Iterator[str]:
-    """The front's URL while the block runs (127.0.0.1, a free port)."""
+def es_front(endpoint: ElasticsearchEndpoint, main: dict[str, Any]) -> Iterator[str]:
+    """The front's URL while the block runs (127.0.0.1, a free port); ``main``: what it
+    answers on ``/`` (``main_info``)."""
     parts = urlsplit(endpoint.url)
     target = (parts.hostname or "127.0.0.1", parts.port or 9200)
-    info = json.dumps(main_info(endpoint)).encode()
+    info = json.dumps(main).encode()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(target, info, parts.scheme == "https"))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="es-front", daemon=True)

@@ -25,6 +25,23 @@ NO_PIPELINE = {
     "run_ml_inference": False,
 }
 TERMINAL = ("completed", "error", "canceled")
+# The state indices as the harness creates them when nothing has yet (Kibana's templates
+# would): not dynamic, so no source's configuration values are ever typed; the fields
+# either framework filters or sorts on are mapped.
+_KEYWORDS = ("id", "status", "service_type", "index_name", "job_type", "trigger_method",
+             "last_sync_status", "worker_hostname", "language")  # fmt: skip
+_DATES = ("created_at", "started_at", "completed_at", "canceled_at", "last_seen", "last_synced")
+STATE_MAPPINGS = {
+    "dynamic": False,
+    "properties": {
+        **{name: {"type": "keyword"} for name in _KEYWORDS},
+        **{name: {"type": "date"} for name in _DATES},
+        "is_native": {"type": "boolean"},
+        "deleted": {"type": "boolean"},
+        "connector": {"properties": {"id": {"type": "keyword"},
+                                     "service_type": {"type": "keyword"}}},
+    },
+}  # fmt: skip
 
 
 def _now() -> str:

@@ -20,8 +20,9 @@ import yaml
 
 from harness import defaults
 from harness.elastic.framework import ElasticFramework
-from harness.elastic.front import es_front
+from harness.elastic.front import es_front, main_info
 from harness.elastic.records import (
+    STATE_MAPPINGS,
     TERMINAL,
     configuration_values,
     connector_record,
@@ -40,6 +41,8 @@ KEPT = ("sync_cursor", "last_sync_status", "last_access_control_sync_status", "l
 POLL_SECONDS = 0.25
 RUNNER_DONE = "Sync ended with status"  # their runner's last line for a job (v9.5.x)
 RUNNER_GRACE_SECONDS = 30.0
+HARNESS_RETRY_SECONDS = 120.0
+RETRIED = (429, 502, 503, 504)
 
 
 class ElasticSubject:
@@ -59,11 +62,27 @@ class ElasticSubject:
         return ShapedIndexReader(reader, shape_for(spec.service_type), spec.configuration)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        return es_request(self.endpoint, method, path, body, timeout=60)
+        """The harness's own requests (Kibana's part, and watching the job) go around what
+        a fault scenario does to the cluster: retried while it is away or answers 429/5xx."""
+        deadline, delay = time.monotonic() + HARNESS_RETRY_SECONDS, 0.2
+        while True:
+            try:
+                return es_request(self.endpoint, method, path, body, timeout=60)
+            except EsHttpError as exc:
+                if exc.status not in RETRIED or time.monotonic() > deadline:
+                    raise
+            except OSError:  # refused, reset: a restarting node
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)  # a backoff between attempts, bounded by the deadline
+            delay = min(delay * 2, 2.0)
 
-    def _ensure_index(self, name: str) -> None:
+    def _ensure_index(self, name: str, mappings: dict[str, Any] | None = None) -> None:
+        body: dict[str, Any] = {"settings": {"number_of_replicas": 0}}
+        if mappings:
+            body["mappings"] = mappings
         try:
-            self._call("PUT", f"/{name}", {"settings": {"number_of_replicas": 0}})
+            self._call("PUT", f"/{name}", body)
         except EsHttpError as exc:
             if "resource_already_exists_exception" not in str(exc):
                 raise
@@ -88,8 +107,9 @@ class ElasticSubject:
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
         started = time.perf_counter()
-        for index in (CONNECTORS, JOBS, spec.index_name):
-            self._ensure_index(index)
+        for index in (CONNECTORS, JOBS):
+            self._ensure_index(index, STATE_MAPPINGS)
+        self._ensure_index(spec.index_name)
         try:
             connector = self._save_connector(spec)
         except UnsupportedSource as exc:
@@ -125,7 +145,7 @@ class ElasticSubject:
         log_path: Path,
         synced_before: str | None,
     ) -> tuple[dict[str, Any], str]:
-        with es_front(self.endpoint) as front_url:
+        with es_front(self.endpoint, main_info(self._call)) as front_url:
             config = service_config(
                 front_url, self.endpoint.basic_auth(), spec.id, connector["service_type"]
             )

@@ -16,7 +16,7 @@ import pytest
 from harness.assertions import compare_index
 from harness.elastic import fetch
 from harness.elastic.framework import ENV_VARIABLE, ElasticFramework, FrameworkNotFound
-from harness.elastic.front import es_front
+from harness.elastic.front import es_front, main_info
 from harness.elastic.records import (
     configuration_values,
     connector_record,
@@ -101,7 +101,10 @@ def test_records_have_their_shapes():
 
 @pytest.mark.services
 def test_the_front_answers_the_root_and_passes_the_rest(es_endpoint):
-    with es_front(es_endpoint) as url:
+    def call(method, path):
+        return es_request(es_endpoint, method, path)
+
+    with es_front(es_endpoint, main_info(call)) as url:
         root = es_request(url, "GET", "/")
         health = es_request(url, "GET", "/_cluster/health")
     assert (
