@@ -104,7 +104,7 @@ class CrashSuite:
     ) -> None:
         subject = run.subject
         if not isinstance(subject, ProcessSubject):
-            pytest.skip(f"the {subject.name} subject runs in this process: nothing to kill")
+            pytest.skip(f"the {subject.name} subject offers no sync process to kill (start())")
         run.fixture.load(fault_corpus_size)
         log_path = tmp_path / "sync.log"
         with slow_source(run) as (source, configuration), subject_env(run, **LEASE):
@@ -137,7 +137,7 @@ class CrashSuite:
     ) -> None:
         subject = run.subject
         if not isinstance(subject, ServiceSubject):
-            pytest.skip(f"the {subject.name} subject has no long-running service")
+            pytest.skip(f"the {subject.name} subject offers no service to stop (start_service())")
         run.fixture.load(fault_corpus_size)
         log_path = tmp_path / "service.log"
         job = "queued" + run.connector_id[-16:].replace("-", "0")
