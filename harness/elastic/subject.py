@@ -121,18 +121,24 @@ class ElasticSubject:
             log_path = Path(workdir) / "service.log"
             job, log = self._run(spec, connector, job_id, Path(workdir), log_path, synced_before)
         status = str(job.get("status"))
+        error = job.get("error") or (None if status == "completed" else log[-2000:])
+        # Their job record, told through the subject result protocol (harness/
+        # result_protocol.py), so the job checks judge their counts as they judge ours.
         counts = {
+            "status": status,
+            "job_type": mode,
             "indexed": job.get("indexed_document_count", 0),
             "deleted": job.get("deleted_document_count", 0),
+            "error": error,
             "peak_rss_mb": job.get("peak_rss_mb"),
         }
-        error = job.get("error") or (None if status == "completed" else log[-2000:])
         return SyncOutcome(
             status == "completed",
             status,
             error,
             counts,
             time.perf_counter() - started,
+            reported=True,
             raw=log,
         )
 
