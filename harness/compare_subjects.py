@@ -35,6 +35,7 @@ class SubjectFigures:
     cpu_seconds: list[float] = field(default_factory=list)
     peak_rss_mb: list[float] = field(default_factory=list)
     unchanged_written: list[int] = field(default_factory=list)
+    unchanged_per_second: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     scenarios: dict[str, int] = field(default_factory=dict)  # passed, failed, skipped
 
@@ -50,13 +51,14 @@ class SubjectFigures:
             median(self.docs_per_second, ",.0f"),
             median(self.cpu_seconds, ".1f"),
             median(self.peak_rss_mb, ".0f"),
+            median(self.unchanged_per_second, ",.0f"),
             median([float(n) for n in self.unchanged_written], ",.0f"),
             passed,
         ]
 
 
-HEADER = ["subject", "docs", "full docs/s", "CPU s", "peak RSS MB", "unchanged re-sync writes",
-          "scenarios passed"]  # fmt: skip
+HEADER = ["subject", "docs", "full docs/s", "CPU s", "peak RSS MB", "unchanged re-sync docs/s",
+          "unchanged re-sync writes", "scenarios passed"]  # fmt: skip
 
 
 def load_scenario(directory: Path) -> ConnectorScenario:
@@ -113,6 +115,7 @@ def _measure(subject: SyncSubject, spec: ConnectorSpec, figures: SubjectFigures)
         figures.failures.append(f"unchanged re-sync: {again.status}: {(again.error or '')[:300]}")
         return
     figures.unchanged_written.append(reader.write_stats()[0] - before[0])
+    figures.unchanged_per_second.append(figures.docs / again.seconds)
 
 
 def scenario_counts(directory: Path, subject: str, corpus_size: str) -> dict[str, int]:

@@ -156,15 +156,16 @@ def test_a_directory_that_is_not_their_checkout_is_refused_with_how_to_get_one(t
 def test_the_comparison_table_puts_subjects_side_by_side():
     from harness.compare_subjects import SubjectFigures, load_scenario, render
 
-    ours = SubjectFigures("cli", "ours", 1000, [900.0, 1100.0], [1.0, 1.2], [80.0], [0, 0])
+    ours = SubjectFigures("cli", "ours", 1000, [900.0, 1100.0], [1.0, 1.2], [80.0], [0, 0],
+                          [5000.0])  # fmt: skip
     theirs = SubjectFigures(
-        "elastic", "theirs", 1000, [150.0], [6.0], [120.0], [1000],
+        "elastic", "theirs", 1000, [150.0], [6.0], [120.0], [1000], [250.0],
         ["unchanged re-sync: error: boom"], {"run": 30, "passed": 24},
     )  # fmt: skip
     table = render([ours, theirs]).splitlines()
     assert table[0].split()[:3] == ["subject", "docs", "full"]
-    assert table[2].split()[:6] == ["cli", "1,000", "1,000", "1.1", "80", "0"]
-    assert table[3].split() == ["elastic", "1,000", "150", "6.0", "120", "1,000", "24/30"]
+    assert table[2].split()[:7] == ["cli", "1,000", "1,000", "1.1", "80", "5,000", "0"]
+    assert table[3].split() == ["elastic", "1,000", "150", "6.0", "120", "250", "1,000", "24/30"]
     assert "elastic failed: unchanged re-sync: error: boom" in render([theirs])
     assert load_scenario(Path("scenarios/postgres")).connector == "postgresql"
 
