@@ -7,21 +7,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_plus
 
+from connectors.sources import extraction_client, s3_client, s3_rules
 from connectors.sources import s3 as s3_module
-from connectors.sources import s3_client, s3_rules
 
 
 def _body_truncated_at_64_kb() -> None:
     """The extracted text cut at 64 KB, as a fixed-size read of the answer would."""
-    original = s3_module.S3DataSource._extract
+    original = extraction_client.ExtractionClient.extract
 
-    async def extract(self: Any, *args: Any) -> None:
-        await original(self, *args)
-        fields = args[-1]
-        if isinstance(fields.get("body"), str):
-            fields["body"] = fields["body"][:65536]
+    async def extract(self: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
+        answer = await original(self, *args, **kwargs)
+        if isinstance(answer.get("body"), str):
+            answer["body"] = answer["body"][:65536]
+        return answer
 
-    s3_module.S3DataSource._extract = extract  # type: ignore[method-assign]
+    extraction_client.ExtractionClient.extract = extract  # type: ignore[method-assign]
 
 
 def _etag_ignored() -> None:
