@@ -56,6 +56,10 @@ def next_run(schedule: int | float | str, after: dt.datetime) -> dt.datetime:
     raise ValueError(f"cron expression {schedule!r} never fires")
 
 
+# The job types a schedule may start (connectors.es.state.JobType's values).
+JOB_TYPES = ("full", "incremental", "access_control")
+
+
 def schedule_problems(scheduling: object) -> list[str]:
     """Every problem of a connector's ``scheduling`` (empty: valid). Checked when the
     connector is saved, so that a bad schedule never reaches the service."""
@@ -66,8 +70,8 @@ def schedule_problems(scheduling: object) -> list[str]:
     problems = []
     for job_type, spec in scheduling.items():
         where = f"scheduling.{job_type}"
-        if job_type not in ("full", "incremental"):
-            problems.append(f"{where}: unknown job type (full or incremental)")
+        if job_type not in JOB_TYPES:
+            problems.append(f"{where}: unknown job type ({', '.join(JOB_TYPES)})")
             continue
         if not isinstance(spec, dict):
             problems.append(f"{where} must be a mapping with enabled and interval")

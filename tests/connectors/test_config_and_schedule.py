@@ -98,3 +98,14 @@ def test_a_misspelt_field_gets_the_nearest_name_and_others_the_known_ones():
         "database: required",
         "port: expected int, got str 'p'",
     ]
+
+
+def test_every_job_type_can_be_scheduled_and_an_unknown_one_is_named():
+    from connectors.es.state import JobType
+    from connectors.schedule import JOB_TYPES, schedule_problems
+
+    assert set(JOB_TYPES) == {t.value for t in JobType}
+    every = {t: {"enabled": True, "interval": "0 0 * * *"} for t in JOB_TYPES}
+    assert schedule_problems(every) == []
+    problems = schedule_problems({"nightly": {"enabled": True, "interval": "0 0 * * *"}})
+    assert problems == ["scheduling.nightly: unknown job type (full, incremental, access_control)"]
