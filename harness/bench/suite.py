@@ -64,9 +64,23 @@ class BenchContext:
         return statistics.median(c.docs_per_second for c in self.ceiling)
 
 
-def record(benchmark: Any, ctx: BenchContext, samples: list[SyncSample], **extra: Any) -> None:
+def record(
+    benchmark: Any,
+    ctx: BenchContext,
+    samples: list[SyncSample],
+    paired: bool = False,
+    **extra: Any,
+) -> None:
+    """``paired``: each sample ran right after the ceiling round of the same index, and is
+    divided by that one, not by their median: a loaded machine slows a round and its ceiling
+    alike, so the ratio cancels what the median would let through (two unmodified runs on
+    the CI machine once differed 37 % by the median)."""
     ceiling = ctx.ceiling_median() if ctx.ceiling else None
     rates = [s.docs_per_second for s in samples]
+    if paired and len(ctx.ceiling) == len(rates):
+        ratios = [r / c.docs_per_second for r, c in zip(rates, ctx.ceiling, strict=True)]
+    else:
+        ratios = [r / ceiling for r in rates] if ceiling else []
     figures = (
         {k: [s.figures.get(k) for s in samples] for k in samples[0].figures} if samples else {}
     )
@@ -79,7 +93,7 @@ def record(benchmark: Any, ctx: BenchContext, samples: list[SyncSample], **extra
             "peak_rss_mb": [s.peak_rss_mb for s in samples],
             "engine_seconds": [s.seconds for s in samples],
             "ceiling_docs_per_second": [c.docs_per_second for c in ctx.ceiling],
-            "ratio_to_ceiling": [r / ceiling for r in rates] if ceiling else [],
+            "ratio_to_ceiling": ratios,
             "elasticsearch": index_stats(ctx.es, ctx.index),
             **figures,
             **extra,
@@ -147,7 +161,7 @@ class BenchmarkSuite:
         )
         expected = bench.fixture.expected_count()
         assert all(s.written == s.docs == expected for s in samples), "a full sync lost documents"
-        record(benchmark, bench, samples)
+        record(benchmark, bench, samples, paired=True)
 
     def test_bench_unchanged_resync(self, bench: BenchContext, benchmark: Any) -> None:
         if not bench.ceiling:
