@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key
 
 from harness.connectors_cli import connector_timezone
 from harness.namespace import RunNamespace
+from harness.run_options import run_options
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord, make_fixture
 from harness.services import registry
 from harness.subjects import SubjectUnavailable, make_subject, subject_unavailable
@@ -24,7 +26,7 @@ def scenario_of(cls: Any) -> ConnectorScenario | None:
 def generate_ids(metafunc: pytest.Metafunc) -> None:
     scenario = scenario_of(metafunc.cls)
     if scenario is not None and "scenario_label" in metafunc.fixturenames:
-        size = metafunc.config.getoption("corpus_size")
+        size = run_options(metafunc.config).corpus_size
         label = f"{scenario.connector}-{size}"
         metafunc.parametrize("scenario_label", [label], ids=[label])
 
@@ -33,7 +35,7 @@ def mark_scenarios(items: list[pytest.Item]) -> None:
     """Scenario markers, and a skip, decided at collection, for every scenario that needs
     a capability its connector does not declare (``@requires``)."""
     registered: set[str] = set()
-    unavailable = subject_unavailable(items[0].config.getoption("subject")) if items else None
+    unavailable = subject_unavailable(run_options(items[0].config).subject) if items else None
     for item in items:
         scenario = scenario_of(getattr(item, "cls", None))
         if scenario is None:
@@ -65,17 +67,17 @@ def scenario_label(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def corpus_size(request: pytest.FixtureRequest) -> str:
-    return str(request.config.getoption("corpus_size"))
+    return run_options(request.config).corpus_size
 
 
 @pytest.fixture(scope="session")
 def fault_corpus_size(request: pytest.FixtureRequest) -> str:
-    return str(request.config.getoption("faults"))
+    return run_options(request.config).faults
 
 
 @pytest.fixture(scope="session")
 def corpus_seed(request: pytest.FixtureRequest) -> int:
-    return int(request.config.getoption("seed"))
+    return run_options(request.config).seed
 
 
 def run_in_connector_timezone() -> None:
@@ -105,7 +107,7 @@ def scenario_run(
     name = f"{scenario.connector}-{request.node.originalname.removeprefix('test_')}"
     source_name = run_namespace.name_for(registry.kind(scenario.service), name)
     try:
-        subject = make_subject(request.config.getoption("subject"), es_endpoint)
+        subject = make_subject(run_options(request.config).subject, es_endpoint)
     except SubjectUnavailable as exc:  # e.g. no copy of Elastic's framework configured
         pytest.skip(str(exc))
     fixture = make_fixture(scenario, harness_services, source_name, corpus_seed)
@@ -143,6 +145,24 @@ class ScenarioReport:
                 self.records.extend(SyncRecord(*row) for row in rows)
             elif key == "scenario_facts":
                 self.facts.append(value)  # type: ignore[arg-type]
+
+    @pytest.hookimpl(tryfirst=True)  # before junitxml's own writes the file
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The sync table as properties of the JUnit test suite (``--junitxml``), one per
+        sync, for CI to keep beside the results: ``harness_sync_001`` =
+        ``scenario=… mode=full docs=10007 seconds=0.52 docs_per_second=19244``. pytest has
+        no public hook for suite properties that works under xdist, hence its stash key."""
+        xml = session.config.stash.get(xml_key, None)
+        if xml is None:
+            return
+        xml.add_global_property("harness_subject", run_options(session.config).subject)
+        for number, r in enumerate(self.records, 1):
+            rate = round(r.docs / r.seconds) if r.seconds and r.docs else 0
+            xml.add_global_property(
+                f"harness_sync_{number:03d}",
+                f"scenario={r.scenario} mode={r.mode} docs={r.docs} "
+                f"seconds={r.seconds:.2f} docs_per_second={rate}",
+            )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.facts:

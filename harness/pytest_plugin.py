@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from harness import defaults
 from harness.plugin_scenarios import (
     ScenarioReport,
     corpus_seed,
@@ -31,9 +30,10 @@ from harness.plugin_services import (
     private_service,
     run_namespace,
 )
+from harness.run_options import add_options, run_options
 from harness.services import registry
 from harness.services.base import ServiceError
-from harness.services.options import BACKENDS, HarnessOptions, dest
+from harness.services.options import HarnessOptions, dest
 from harness.services.provider import choose_backend
 from harness.services.reaper import Reaper
 from harness.services.reuse import ReusedService
@@ -58,47 +58,12 @@ __all__ = [  # fixtures this plugin provides, besides the generated per-kind one
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("search-harness", "search connectors E2E harness")
-    group.addoption(
-        "--backend",
-        choices=BACKENDS,
-        default=None,
-        help="where services come from: auto (default), local, docker, external",
-    )
-    group.addoption(
-        "--reuse-services",
-        "--keep-services",
-        action="store_true",
-        default=None,
-        dest="reuse_services",
-        help="keep local services up after the run and attach to them next time",
-    )
+    add_options(group, parser)
     for kind in registry.all_kinds():
         for spec in kind.config_class.specs():
             key = dest(kind.name, spec)
             parser.addini(key, f"{kind.name}: {spec.help} (env {spec.env})", default=None)
             spec.add_to(group.addoption, key)
-    group.addoption(
-        "--subject",
-        default="cli",
-        help="what syncs: cli (the connectors command, default), inprocess (the runtime API, "
-        "faster) or command:TEMPLATE (with {es_url} {index} {config} {mode})",
-    )
-    group.addoption(
-        "--corpus-size",
-        default="small",
-        choices=list(defaults.CORPUS_SIZES),
-        help="rows in scenario corpora: "
-        + ", ".join(f"{k}={v}" for k, v in defaults.CORPUS_SIZES.items()),
-    )
-    group.addoption(
-        "--faults",
-        default="tiny",
-        choices=list(defaults.CORPUS_SIZES),
-        help="corpus size of the fault scenarios (default tiny, as CI runs them)",
-    )
-    group.addoption("--seed", type=int, default=defaults.CORPUS_SEED, help="corpus seed")
-    group.addoption("--bench", action="store_true", help="run the benchmark scenarios")
-    group.addoption("--bench-rounds", type=int, default=5, help="rounds per benchmark (>= 3)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -108,11 +73,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "requires(*capabilities): a scenario that only connectors declaring them run"
     )
     try:
+        chosen = run_options(config)
         config.stash[OPTIONS_KEY] = HarnessOptions.resolve(
             lambda key: getattr(config.option, key, None),
             config.getini,
-            backend=config.getoption("backend"),
-            reuse=config.getoption("reuse_services"),
+            backend=chosen.backend,
+            reuse=chosen.reuse_services,
         )
     except ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -183,7 +149,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             versions.append(f"{kind.name} {version or '(not found)'}")
     reuse = "; reusing services across runs" if options.reuse else ""
     lines = [f"search-harness: {where}; {', '.join(versions)}{reuse}"]
-    subject = str(config.getoption("subject"))
+    subject = run_options(config).subject
     if subject == "elastic" or subject.startswith("elastic:"):
         lines.append(f"subject: {describe_subject(subject)}")
     return lines

@@ -26,6 +26,7 @@ from harness.bench.measure import (
     index_stats,
 )
 from harness.connectors_cli import create_connector
+from harness.run_options import run_options
 from harness.scenario import ConnectorScenario, make_fixture
 from harness.services import registry
 from harness.services.es_http import es_request
@@ -114,9 +115,10 @@ class BenchmarkSuite:
         run_namespace: Any,
         corpus_seed: int,
     ) -> Iterator[BenchContext]:
-        if not request.config.getoption("bench"):
+        chosen = run_options(request.config)
+        if not chosen.bench:
             pytest.skip("benchmarks run with --bench")
-        size = request.config.getoption("corpus_size")
+        size = chosen.corpus_size
         name = f"bench-{cls.scenario.connector}-{size}"
         source_name = run_namespace.name_for(registry.kind(cls.scenario.service), name)
         fixture = make_fixture(cls.scenario, harness_services, source_name, corpus_seed)
@@ -125,7 +127,7 @@ class BenchmarkSuite:
             fixture,
             es_endpoint,
             run_namespace.name_for(registry.kind("elasticsearch"), name),
-            request.config.getoption("bench_rounds"),
+            chosen.bench_rounds,
             {},
         )
         try:
