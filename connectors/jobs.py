@@ -124,16 +124,17 @@ async def _run(
 async def end_job(
     client: AsyncElasticsearch,
     job_id: str,
-    connector: dict[str, Any],
+    connector: dict[str, Any] | None,
     status: JobStatus,
     error: str | None,
     result: SyncResult | None = None,
 ) -> tuple[JobStatus, SyncResult | None, str | None]:
     """The one way a job ends: the job record and the connector document follow it
     together. A suspended job is not ended (it resumes), so the connector is left as is;
-    the cursor moves only with a completed incremental sync."""
+    the cursor moves only with a completed incremental sync. ``connector`` None: it was
+    deleted, and only the job record is left to end."""
     fields: dict[str, Any] = {"status": status, "error": error, "last_seen": now()}
-    if result is not None:
+    if result is not None and connector is not None:
         index = connector["index_name"]
         target = acl_index(index) if result.job_type == JobType.ACCESS_CONTROL else index
         fields |= await _counts(client, target, result)
@@ -142,6 +143,8 @@ async def end_job(
     elif status.is_terminal:
         fields["completed_at"] = now()
     await JobStore(client).update(job_id, fields)
+    if connector is None:
+        return status, result, error
     await lease.release(client, connector["id"], job_id)  # suspended too: another may resume
     if not status.is_terminal:
         return status, result, error

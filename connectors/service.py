@@ -16,13 +16,14 @@ from elasticsearch import AsyncElasticsearch
 from connectors.es.state import (
     RUNNABLE,
     ConnectorStore,
+    JobStatus,
     JobStore,
     JobType,
     TriggerMethod,
     ensure_state_indices,
     now,
 )
-from connectors.jobs import run_job
+from connectors.jobs import end_job, run_job
 from connectors.liveness import claim_job, reclaim_lost_jobs
 from connectors.schedule import next_run
 from connectors.sync import SyncOptions
@@ -78,6 +79,8 @@ class ConnectorsService:
         for job in sorted(await jobs.find(statuses=RUNNABLE), key=lambda j: j["created_at"]):
             if self._stop.is_set():
                 return
+            if not await self._connector_exists(job):
+                continue
             if await claim_job(self.client, job["id"]):
                 log.info(
                     "running %s sync job %s for %s",
@@ -89,6 +92,19 @@ class ConnectorsService:
                     self.client, job["id"], self.options, stopping=self._stop.is_set
                 )
                 log.info("job %s: %s%s", job["id"], status, f" ({error})" if error else "")
+
+    async def _connector_exists(self, job: dict[str, Any]) -> bool:
+        """A job whose connector was deleted is ended, naming it: left pending, it would
+        fail every tick and keep every later job waiting behind it."""
+        connector_id = job["connector"]["id"]
+        try:
+            await ConnectorStore(self.client).get(connector_id)
+        except LookupError:
+            reason = f"its connector {connector_id!r} no longer exists"
+            log.warning("job %s ended: %s", job["id"], reason)
+            await end_job(self.client, job["id"], None, JobStatus.ERROR, reason)
+            return False
+        return True
 
     async def _schedule(self, connector: dict[str, Any]) -> None:
         scheduling = connector.get("scheduling") or {}

@@ -189,3 +189,35 @@ def test_a_scheduled_connector_gets_a_job(big_connector, es_endpoint, tmp_path):
         )
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=120) == 0
+
+
+def test_a_job_whose_connector_was_deleted_is_ended_and_blocks_no_other(
+    big_connector, es_endpoint, tmp_path
+):
+    """Found by the crash scenarios: a pending job left by a deleted connector made every
+    service tick fail (404 on its connector), so no later job ever ran."""
+    index, env = big_connector
+
+    async def orphan() -> str:
+        client = es_client(EsSettings(es_endpoint.url))
+        try:
+            gone = {"id": index + "-gone", "index_name": index + "-gone",
+                    "service_type": "postgresql"}  # fmt: skip
+            return await JobStore(client).create(gone, "full", "on_demand")
+        finally:
+            await client.close()
+
+    orphan_id = asyncio.run(orphan())
+    job_id = queue_job(es_endpoint.url, index)  # queued after the orphan: it runs second
+    log_path = tmp_path / "service.log"
+    with service_running(env, log_path):
+        wait_until(
+            lambda: status_of(es_endpoint.url, index, job_id) == "completed",
+            240,
+            "the job queued behind the orphan to complete",
+            log_path,
+        )
+    orphan_job = jobs_of(es_endpoint.url, index + "-gone")[0]
+    assert orphan_job["id"] == orphan_id
+    assert orphan_job["status"] == "error"
+    assert orphan_job["error"] == f"its connector '{index}-gone' no longer exists"
