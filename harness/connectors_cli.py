@@ -9,10 +9,11 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from harness import defaults
-from harness.services.es_http import ElasticsearchEndpoint
+from harness.services.es_http import ElasticsearchEndpoint, es_request
 
 TIMEOUT_SECONDS = 3600
 
@@ -97,3 +98,18 @@ def start_connectors(
         text=True,
         env=connectors_env(es, extra_env),
     )
+
+
+def queue_full_sync(
+    es: ElasticsearchEndpoint, connector_id: str, index: str, service_type: str, job_id: str
+) -> None:
+    """A pending full sync, written as Kibana writes one: for a running service to pick up."""
+    job = {
+        "connector": {"id": connector_id, "index_name": index, "service_type": service_type},
+        "job_type": "full",
+        "trigger_method": "on_demand",
+        "status": "pending",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "last_seen": None,
+    }
+    es_request(es, "PUT", f"/.elastic-connectors-sync-jobs/_doc/{job_id}?refresh=true", job)

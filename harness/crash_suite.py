@@ -24,7 +24,6 @@ from harness.faults.disruption import (
     jobs_of,
     lease_expired,
     on_elasticsearch,
-    queue_job,
     slow_source,
     subject_env,
     until,
@@ -145,7 +144,7 @@ class CrashSuite:
             spec = run.spec(configuration)
             first = subject.start_service(spec, log)
             try:
-                queue_job(run, job)
+                subject.queue_job(spec, job)
                 written = wait_mid_sync(
                     run, lambda: _running(run, job, first), _tail(log_path), source
                 )
@@ -164,9 +163,15 @@ class CrashSuite:
                     "the next service run to finish the suspended job",
                     _tail(log_path),
                 )
+                ended = job_status(run, job)
             finally:
                 _stop(second)
-        assert job_status(run, job) == "completed", _tail(log_path)()
+        assert ended == "completed", f"the resumed job ended {ended}\n{_tail(log_path)()}"
+        after = job_status(run, job)
+        assert after == ended, (
+            f"stopping the service after job {job} had ended rewrote its status: {ended} -> "
+            f"{after}; an ended job's status is final, or the next run redoes it"
+        )
         self._assert_converged(run)
         run.note(written_before_sigterm=f"{written}/{run.fixture.expected_count()}")
 

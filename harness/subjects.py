@@ -28,6 +28,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 from harness.connectors_cli import (
     connector_timezone,
     create_connector,
+    queue_full_sync,
     start_connectors,
     sync_args,
     sync_connector,
@@ -107,6 +108,11 @@ class ServiceSubject(ProcessSubject, Protocol):
 
     def start_service(self, spec: ConnectorSpec, log: IO[str]) -> subprocess.Popen[str]:
         """The service, for the connector ``spec`` (saved first), started."""
+        ...
+
+    def queue_job(self, spec: ConnectorSpec, job_id: str) -> None:
+        """A pending full sync of ``spec``, written as Kibana writes one, for the
+        service to pick up."""
         ...
 
 
@@ -238,6 +244,9 @@ class CliSubject:
         self._created(spec)
         args = ["service", "--poll-interval", str(SERVICE_POLL_SECONDS)]
         return start_connectors(self.endpoint, args, log, self.env)
+
+    def queue_job(self, spec: ConnectorSpec, job_id: str) -> None:
+        queue_full_sync(self.endpoint, spec.id, spec.index_name, spec.service_type, job_id)
 
     def _created(self, spec: ConnectorSpec) -> None:
         created = self.create(spec)

@@ -138,6 +138,9 @@ def job_record(connector: dict[str, Any], job_type: str) -> dict[str, Any]:
     }
 
 
+CLEANUP_SECONDS = 10
+
+
 def service_config(
     es_url: str,
     auth: tuple[str, str] | None,
@@ -145,7 +148,9 @@ def service_config(
     service_type: str,
 ) -> dict[str, Any]:
     """config.yml for one connector: quick to start and to pick a job up, never scheduling
-    one of its own, and never cleaning up jobs of connectors it does not run."""
+    one of its own. Their clean-up runs often, so that a job left in progress by a killed
+    service is ended as soon as their rule allows (5 minutes without a heartbeat): until
+    then their service runs no other job of that connector."""
     elasticsearch: dict[str, Any] = {
         "host": es_url,
         "ssl": es_url.startswith("https"),
@@ -161,7 +166,7 @@ def service_config(
             "heartbeat": 2,
             "preflight_idle": 1,
             "preflight_max_attempts": 5,
-            "job_cleanup_interval": 86400,
+            "job_cleanup_interval": CLEANUP_SECONDS,
             "log_level": "INFO",
         },
         "connectors": [{"connector_id": connector_id, "service_type": service_type}],

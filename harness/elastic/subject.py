@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import IO, Any
 
 from harness import defaults
 from harness.elastic.framework import ElasticFramework
 from harness.elastic.front import es_front, main_info
+from harness.elastic.launch import launch_service, write_config
 from harness.elastic.records import (
     STATE_MAPPINGS,
     TERMINAL,
     configuration_values,
     connector_record,
     job_record,
-    service_config,
 )
 from harness.elastic.shapes import ShapedIndexReader, UnsupportedSource, shape_for
 from harness.index_reader import IndexReader
@@ -103,15 +102,40 @@ class ElasticSubject:
         self._call("PUT", f"/{CONNECTORS}/_doc/{spec.id}?refresh=true", doc)
         return doc
 
+    def _prepare(self, spec: ConnectorSpec) -> dict[str, Any]:
+        """What Kibana would have done before a job: the indices, and the connector saved."""
+        for index in (CONNECTORS, JOBS):
+            self._ensure_index(index, STATE_MAPPINGS)
+        self._ensure_index(spec.index_name)
+        return self._save_connector(spec)
+
+    def start(self, spec: ConnectorSpec, log: IO[str], mode: str = "full") -> subprocess.Popen[str]:
+        """A pending job and their service to run it, not waited for: theirs has no
+        one-shot sync, so the process a scenario kills is the service mid-job."""
+        connector = self._prepare(spec)
+        self._call("POST", f"/{JOBS}/_doc?refresh=true", job_record(connector, mode))
+        return self._launch(connector, log)
+
+    def start_service(self, spec: ConnectorSpec, log: IO[str]) -> subprocess.Popen[str]:
+        return self._launch(self._prepare(spec), log)
+
+    def queue_job(self, spec: ConnectorSpec, job_id: str) -> None:
+        """A pending full sync in their shape, as Kibana writes one."""
+        connector = self._call("GET", f"/{CONNECTORS}/_doc/{spec.id}")["_source"]
+        job = job_record(connector | {"id": spec.id}, "full")
+        self._call("PUT", f"/{JOBS}/_doc/{job_id}?refresh=true", job)
+
+    def _launch(self, connector: dict[str, Any], log: IO[str]) -> subprocess.Popen[str]:
+        env = {**_base_env(), **self.env}
+        main = main_info(self._call)
+        return launch_service(self.framework.service, self.endpoint, main, connector, log, env)
+
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
         started = time.perf_counter()
-        for index in (CONNECTORS, JOBS):
-            self._ensure_index(index, STATE_MAPPINGS)
-        self._ensure_index(spec.index_name)
         try:
-            connector = self._save_connector(spec)
+            connector = self._prepare(spec)
         except UnsupportedSource as exc:
             return SyncOutcome(False, "refused", str(exc), {}, time.perf_counter() - started)
         synced_before = connector.get("last_synced")
@@ -152,12 +176,7 @@ class ElasticSubject:
         synced_before: str | None,
     ) -> tuple[dict[str, Any], str]:
         with es_front(self.endpoint, main_info(self._call)) as front_url:
-            config = service_config(
-                front_url, self.endpoint.basic_auth(), spec.id, connector["service_type"]
-            )
-            config_path = workdir / "config.yml"
-            config_path.touch(mode=0o600)  # it holds the source's password
-            config_path.write_text(yaml.safe_dump(config))
+            config_path = write_config(workdir, front_url, self.endpoint, connector)
             service = ServiceProcess(
                 "elastic-ingest",
                 [str(self.framework.service), "-c", str(config_path)],

@@ -184,27 +184,6 @@ def job_status(run: ScenarioRun, job_id: str) -> str | None:
     return next((j["status"] for j in jobs_of(run) if j["id"] == job_id), None)
 
 
-def queue_job(run: ScenarioRun, job_id: str) -> None:
-    """A pending full sync, written as Kibana writes one: for a service to pick up."""
-    es_request(
-        run.es,
-        "PUT",
-        f"{JOBS}/_doc/{job_id}?refresh=true",
-        {
-            "connector": {
-                "id": run.connector_id,
-                "index_name": run.index,
-                "service_type": run.scenario.connector,
-            },
-            "job_type": "full",
-            "trigger_method": "on_demand",
-            "status": "pending",
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-            "last_seen": None,
-        },
-    )
-
-
 def lease_expired(run: ScenarioRun) -> bool:
     """Whether no live lease holds the connector (a subject that keeps none: always)."""
     try:

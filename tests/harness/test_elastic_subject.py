@@ -17,6 +17,7 @@ from harness.assertions import compare_index
 from harness.elastic import fetch
 from harness.elastic.framework import ENV_VARIABLE, ElasticFramework, FrameworkNotFound
 from harness.elastic.front import es_front, main_info
+from harness.elastic.launch import launch_service
 from harness.elastic.records import (
     configuration_values,
     connector_record,
@@ -24,8 +25,9 @@ from harness.elastic.records import (
     service_config,
 )
 from harness.elastic.shapes import PostgresShape, ShapedIndexReader, UnsupportedSource, shape_for
+from harness.faults.disruption import until
 from harness.index_reader import IndexReader
-from harness.services.es_http import es_request
+from harness.services.es_http import ElasticsearchEndpoint, es_request
 from harness.subjects import SubjectUnavailable, make_subject
 
 OURS = {"host": "127.0.0.1", "port": 5432, "username": "u", "password": "secret",
@@ -112,6 +114,31 @@ def test_the_front_answers_the_root_and_passes_the_rest(es_endpoint):
         == es_request(es_endpoint, "GET", "/_nodes/_local")["nodes"].popitem()[1]["version"]
     )
     assert health["cluster_name"] == root["cluster_name"]
+
+
+def test_a_launched_service_gets_a_private_config_released_when_it_exits(tmp_path: Path):
+    """Their service started for a scenario to kill: its config.yml (the source's password
+    is in it) is its owner's only, its front is up while it runs, and both are gone once
+    it exits, however it exits."""
+    service = tmp_path / "elastic-ingest"
+    service.write_text(
+        '#!/bin/sh\nstat -c %a "$2"\necho "$2"\n'
+        "grep -o 'http://127.0.0.1:[0-9]*' \"$2\"\nexec tail -f /dev/null\n"
+    )
+    service.chmod(0o755)
+    endpoint = ElasticsearchEndpoint("http://127.0.0.1:9", "9.5.4", "external")
+    connector = {"id": "c1", "service_type": "postgresql"}
+    with (tmp_path / "log").open("w+") as log:
+        process = launch_service(service, endpoint, {"tagline": "x"}, connector, log, {})
+        until(lambda: len(Path(log.name).read_text().split()) == 3, 30, "the service's lines")
+        mode, config, front = Path(log.name).read_text().split()
+        assert mode == "600"
+        assert es_request(front, "GET", "/")["tagline"] == "x"
+        process.kill()  # as a crash scenario does
+        process.wait(30)
+    until(lambda: not Path(config).exists(), 30, "the config.yml to be removed")
+    with pytest.raises(OSError):
+        es_request(front, "GET", "/", timeout=5)
 
 
 def test_with_nothing_configured_the_subject_is_unavailable_and_says_how(monkeypatch):
