@@ -228,6 +228,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_connector(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.scaffold import ScaffoldError, new_connector
+
+    try:
+        done = new_connector(Path(args.root), args.name, args.service, args.package)
+    except ScaffoldError as exc:
+        print(f"harness new connector: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(done))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -314,6 +328,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the virtualenv of a checkout of github.com/elastic/connectors",
     )
     fetch.set_defaults(func=cmd_fetch)
+    new = sub.add_parser("new", help="scaffold a new piece").add_subparsers(
+        dest="new_command", required=True
+    )
+    connector = new.add_parser(
+        "connector", help="a source, its fixture and its scenarios, registered by entry point"
+    )
+    connector.add_argument("name", help="the connector's name and service_type (acme_crm)")
+    connector.add_argument("--service", required=True, help="the service kind it reads")
+    connector.add_argument("--root", default=".", help="the project's root (its pyproject.toml)")
+    connector.add_argument(
+        "--package", default=None, help="dotted package for the source module (default: "
+        "connectors.sources here, project_connectors elsewhere)",
+    )  # fmt: skip
+    connector.set_defaults(func=cmd_new_connector)
     return parser
 
 
