@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +94,15 @@ def _handler(target: tuple[str, int], info: bytes, secure: bool) -> type[BaseHTT
     return Front
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (their service stopping, a timed-out request) is
+    theirs to report: no traceback on our stderr for it."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def es_front(endpoint: ElasticsearchEndpoint, main: dict[str, Any]) -> Iterator[str]:
     """The front's URL while the block runs (127.0.0.1, a free port); ``main``: what it
@@ -100,7 +110,7 @@ def es_front(endpoint: ElasticsearchEndpoint, main: dict[str, Any]) -> Iterator[
     parts = urlsplit(endpoint.url)
     target = (parts.hostname or "127.0.0.1", parts.port or 9200)
     info = json.dumps(main).encode()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(target, info, parts.scheme == "https"))
+    server = _QuietServer(("127.0.0.1", 0), _handler(target, info, parts.scheme == "https"))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="es-front", daemon=True)
     thread.start()

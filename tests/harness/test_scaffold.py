@@ -48,6 +48,14 @@ def test_it_writes_three_lint_clean_modules_and_registers_the_source(project: Pa
         check=False,
     )
     assert linted.returncode == 0, linted.stdout
+    formatted = subprocess.run(
+        ["ruff", "format", "--no-cache", "--line-length", "100", "--check", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
 
 
 def test_it_refuses_to_overwrite_a_bad_name_an_unknown_service_and_a_non_project(project):
