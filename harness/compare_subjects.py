@@ -38,6 +38,8 @@ class SubjectFigures:
     unchanged_per_second: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     scenarios: dict[str, int] = field(default_factory=dict)  # passed, failed, skipped
+    # scenario -> "passed", "skipped: why" or "failed: the first line of its message"
+    outcomes: dict[str, str] = field(default_factory=dict)
 
     def row(self) -> list[str]:
         def median(values: list[float], fmt: str) -> str:
@@ -118,8 +120,11 @@ def _measure(subject: SyncSubject, spec: ConnectorSpec, figures: SubjectFigures)
     figures.unchanged_per_second.append(figures.docs / again.seconds)
 
 
-def scenario_counts(directory: Path, subject: str, corpus_size: str) -> dict[str, int]:
-    """The standard suite under ``subject`` on the running services: passed, run, skipped."""
+def scenario_counts(
+    directory: Path, subject: str, corpus_size: str
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The standard suite under ``subject`` on the running services: (passed, run,
+    skipped) and each scenario's outcome with the first line of its reason."""
     with tempfile.NamedTemporaryFile(suffix=".xml") as report:
         subprocess.run(
             [sys.executable, "-m", "pytest", str(directory), "-q", "-p", "no:cacheprovider",
@@ -131,7 +136,18 @@ def scenario_counts(directory: Path, subject: str, corpus_size: str) -> dict[str
     suite = suite if suite.tag == "testsuite" else suite[0]
     tests, skipped = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
     failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-    return {"run": tests - skipped, "passed": tests - skipped - failed, "skipped": skipped}
+    counts = {"run": tests - skipped, "passed": tests - skipped - failed, "skipped": skipped}
+    return counts, {case.get("name", "?"): _outcome(case) for case in suite.iter("testcase")}
+
+
+def _outcome(case: ET.Element) -> str:
+    for tag in ("failure", "error", "skipped"):
+        found = case.find(tag)
+        if found is not None:
+            message = (found.get("message") or found.text or "").strip().splitlines()
+            word = "skipped" if tag == "skipped" else "failed"
+            return f"{word}: {message[0][:240] if message else ''}"
+    return "passed"
 
 
 def compare(
@@ -172,7 +188,8 @@ def compare(
         fixture.drop()
     if with_scenarios:
         for name in subjects:
-            figures[name].scenarios = scenario_counts(directory, name, "small")
+            counts, outcomes = scenario_counts(directory, name, "small")
+            figures[name].scenarios, figures[name].outcomes = counts, outcomes
     return list(figures.values())
 
 
@@ -184,6 +201,10 @@ def render(figures: list[SubjectFigures]) -> str:
     for f in figures:
         lines.append(f"{f.subject}: {f.describe}")
         lines += [f"  {f.subject} failed: {problem}" for problem in f.failures]
+    for f in figures:
+        if f.outcomes:
+            lines += ["", f"scenarios under {f.subject} (small corpus):"]
+            lines += [f"  {name}: {how}" for name, how in sorted(f.outcomes.items())]
     return "\n".join(lines)
 
 
@@ -205,5 +226,13 @@ def html_section(figures: list[SubjectFigures]) -> str:
     )
     notes = "".join(f"<li>{html.escape(f.subject)}: {html.escape(f.describe)}</li>"
                     for f in figures)  # fmt: skip
+    outcomes = "".join(
+        f"<tr><td>{html.escape(f.subject)}</td><td>{html.escape(name)}</td>"
+        f"<td>{html.escape(how)}</td></tr>"
+        for f in figures
+        for name, how in sorted(f.outcomes.items())
+    )
+    table = (f"<table><tr><th>subject</th><th>scenario</th><th>outcome</th></tr>{outcomes}"
+             "</table>" if outcomes else "")  # fmt: skip
     return (f"<section><h2>Subjects compared</h2><table><tr>{head}</tr>{rows}</table>"
-            f"<ul>{notes}</ul></section>")  # fmt: skip
+            f"<ul>{notes}</ul>{table}</section>")  # fmt: skip

@@ -200,6 +200,25 @@ def test_the_comparison_table_puts_subjects_side_by_side():
 def test_the_report_page_includes_a_saved_comparison(tmp_path):
     from harness.compare_subjects import SubjectFigures, from_json, html_section, to_json
 
-    saved = to_json([SubjectFigures("cli", "ours", 10, [5.0], [1.0], [70.0], [0])])
-    section = html_section(from_json(saved))
+    outcome = {"test_full_sync[postgresql-small]": "failed: 3 missing"}
+    figures = SubjectFigures("cli", "ours", 10, [5.0], [1.0], [70.0], [0], outcomes=outcome)
+    section = html_section(from_json(to_json([figures])))
     assert "<h2>Subjects compared</h2>" in section and "<td>cli</td>" in section
+    assert "<td>test_full_sync[postgresql-small]</td><td>failed: 3 missing</td>" in section
+
+
+def test_each_scenarios_outcome_is_read_from_junit_with_its_first_line():
+    from xml.etree import ElementTree as ET
+
+    from harness.compare_subjects import _outcome
+
+    suite = ET.fromstring(
+        '<testsuite><testcase name="a"/>'
+        '<testcase name="b"><failure message="OutcomeError: 3 missing&#10;more">x</failure>'
+        '</testcase><testcase name="c"><skipped message="needs incremental"/></testcase>'
+        '<testcase name="d"><error message="">boom\nline 2</error></testcase></testsuite>'
+    )
+    assert [_outcome(case) for case in suite.iter("testcase")] == [
+        "passed", "failed: OutcomeError: 3 missing", "skipped: needs incremental",
+        "failed: boom",
+    ]  # fmt: skip
