@@ -110,6 +110,11 @@ def status_of(es_url, connector_id, job_id):
     return next(j["status"] for j in jobs_of(es_url, connector_id) if j["id"] == job_id)
 
 
+def wait_for_status(es_url, connector_id, job_id, status, timeout, what, log_path):
+    """Until the job has ``status``; on timeout the service's log tail says why not."""
+    wait_until(lambda: status_of(es_url, connector_id, job_id) == status, timeout, what, log_path)
+
+
 def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
     big_connector, es_endpoint, tmp_path
 ):
@@ -117,8 +122,11 @@ def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
     job_id = queue_job(es_endpoint.url, index)
     log_path = tmp_path / "service.log"
     with service_running(env, log_path) as service:
-        wait_until(
-            lambda: status_of(es_endpoint.url, index, job_id) == "in_progress",
+        wait_for_status(
+            es_endpoint.url,
+            index,
+            job_id,
+            "in_progress",
             60,
             "the service to start the job",
             log_path,
@@ -127,8 +135,11 @@ def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
         assert service.wait(timeout=60) == 0
     assert status_of(es_endpoint.url, index, job_id) == "suspended"
     with service_running(env, log_path):
-        wait_until(
-            lambda: status_of(es_endpoint.url, index, job_id) == "completed",
+        wait_for_status(
+            es_endpoint.url,
+            index,
+            job_id,
+            "completed",
             240,
             "the next service run to finish the job",
             log_path,
@@ -142,21 +153,15 @@ def test_cancel_stops_a_running_job(big_connector, es_endpoint, tmp_path):
     job_id = queue_job(es_endpoint.url, index)
     log_path = tmp_path / "service.log"
     with service_running(env, log_path) as service:
-        wait_until(
-            lambda: status_of(es_endpoint.url, index, job_id) == "in_progress",
-            60,
-            "the job to start",
-            log_path,
+        wait_for_status(
+            es_endpoint.url, index, job_id, "in_progress", 60, "the job to start", log_path
         )
         done = subprocess.run(
             ["connectors", "cancel", job_id], env=env, capture_output=True, text=True, check=False
         )
         assert done.returncode == 0
-        wait_until(
-            lambda: status_of(es_endpoint.url, index, job_id) == "canceled",
-            60,
-            "the job to be canceled",
-            log_path,
+        wait_for_status(
+            es_endpoint.url, index, job_id, "canceled", 60, "the job to be canceled", log_path
         )
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=60) == 0
@@ -211,8 +216,11 @@ def test_a_job_whose_connector_was_deleted_is_ended_and_blocks_no_other(
     job_id = queue_job(es_endpoint.url, index)  # queued after the orphan: it runs second
     log_path = tmp_path / "service.log"
     with service_running(env, log_path):
-        wait_until(
-            lambda: status_of(es_endpoint.url, index, job_id) == "completed",
+        wait_for_status(
+            es_endpoint.url,
+            index,
+            job_id,
+            "completed",
             240,
             "the job queued behind the orphan to complete",
             log_path,
