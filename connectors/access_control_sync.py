@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
-
 from connectors.access_control import AccessControlSource, acl_index
 from connectors.documents import HASH_FIELD, SourceDocument
+from connectors.es.rest import EsClient
 from connectors.source import BaseDataSource
 from connectors.sync import SyncOptions, SyncResult, full_sync
 
@@ -34,7 +33,7 @@ class _Identities(BaseDataSource):
         return self.source.get_access_control()
 
 
-async def ensure_acl_index(client: AsyncElasticsearch, index: str) -> None:
+async def ensure_acl_index(client: EsClient, index: str) -> None:
     """Identities are looked up by id, never searched: the template is stored, not indexed."""
     if await client.indices.exists(index=index):
         return
@@ -59,7 +58,7 @@ class AccessControlUnsupported(RuntimeError):
 
 async def access_control_sync(
     source: BaseDataSource,
-    client: AsyncElasticsearch,
+    client: EsClient,
     index: str,
     options: SyncOptions | None = None,
 ) -> SyncResult:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-
 from connectors import defaults
 from connectors.basic_rules import parse_basic_rules
 from connectors.es import lease
+from connectors.es.rest import ConflictError, EsClient, NotFoundError
 from connectors.es.state import (
     CONNECTORS_INDEX,
     ConnectorStore,
@@ -88,7 +87,7 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def save_connector(client: AsyncElasticsearch, spec: dict[str, Any]) -> dict[str, Any]:
+async def save_connector(client: EsClient, spec: dict[str, Any]) -> dict[str, Any]:
     """Create or update a connector, keeping its sync cursor, history and lease on update.
     Written with optimistic concurrency: a sync taking its lease meanwhile is not undone."""
     doc = connector_document(spec)
@@ -122,7 +121,7 @@ async def save_connector(client: AsyncElasticsearch, spec: dict[str, Any]) -> di
 
 
 async def sync_connector(
-    client: AsyncElasticsearch,
+    client: EsClient,
     connector_id: str,
     job_type: JobType = JobType.FULL,
     options: SyncOptions | None = None,

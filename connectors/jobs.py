@@ -7,14 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
-
 from connectors import defaults
 from connectors.access_control import acl_index
 from connectors.access_control_sync import AccessControlUnsupported, access_control_sync
 from connectors.basic_rules import parse_basic_rules
 from connectors.config import ConfigError
 from connectors.es import lease
+from connectors.es.rest import EsClient
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType, now
 from connectors.filtered_source import BasicRulesSource
 from connectors.liveness import heartbeat
@@ -42,7 +41,7 @@ def configuration_values(connector: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_job(
-    client: AsyncElasticsearch,
+    client: EsClient,
     job_id: str,
     options: SyncOptions | None = None,
     stopping: Callable[[], bool] = lambda: False,
@@ -76,7 +75,7 @@ async def run_job(
 
 
 async def _run(
-    client: AsyncElasticsearch,
+    client: EsClient,
     job_id: str,
     job: dict[str, Any],
     connector: dict[str, Any],
@@ -122,7 +121,7 @@ async def _run(
 
 
 async def end_job(
-    client: AsyncElasticsearch,
+    client: EsClient,
     job_id: str,
     connector: dict[str, Any] | None,
     status: JobStatus,
@@ -161,7 +160,7 @@ async def end_job(
     return status, result, error
 
 
-async def _counts(client: AsyncElasticsearch, index: str, result: SyncResult) -> dict[str, Any]:
+async def _counts(client: EsClient, index: str, result: SyncResult) -> dict[str, Any]:
     """What the job record says of a sync that ran (completely or not)."""
     total = (await client.count(index=index))["count"]
     return {

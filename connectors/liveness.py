@@ -9,17 +9,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-
 from connectors import defaults
 from connectors.es import lease
+from connectors.es.rest import ConflictError, EsClient, NotFoundError
 from connectors.es.state import JOBS_INDEX, ConnectorStore, JobStatus, JobStore, now
 
 log = logging.getLogger("connectors.liveness")
 LIVE = (JobStatus.IN_PROGRESS, JobStatus.CANCELING)
 
 
-async def claim_job(client: AsyncElasticsearch, job_id: str) -> bool:
+async def claim_job(client: EsClient, job_id: str) -> bool:
     """Take a pending job: its connector's lease first, then the job itself. False when
     another job of the connector runs, or another worker claimed this one."""
     jobs = JobStore(client)
@@ -38,7 +37,7 @@ async def claim_job(client: AsyncElasticsearch, job_id: str) -> bool:
     return True
 
 
-async def give_up_for_lost(client: AsyncElasticsearch, job_id: str, worker: str) -> None:
+async def give_up_for_lost(client: EsClient, job_id: str, worker: str) -> None:
     """End a job whose worker stopped renewing its lease (killed, or cut off)."""
     try:
         hit = await client.get(index=JOBS_INDEX, id=job_id)
@@ -72,7 +71,7 @@ async def give_up_for_lost(client: AsyncElasticsearch, job_id: str, worker: str)
         await lease.release(client, connector_id, job_id)
 
 
-async def reclaim_lost_jobs(client: AsyncElasticsearch) -> list[str]:
+async def reclaim_lost_jobs(client: EsClient) -> list[str]:
     """Give up every live job not heard of for a lease's length (a service does this on
     each tick, so a killed one-shot sync does not stay in_progress forever)."""
     if not await client.indices.exists(index=JOBS_INDEX):
@@ -102,7 +101,7 @@ async def reclaim_lost_jobs(client: AsyncElasticsearch) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def heartbeat(
-    client: AsyncElasticsearch, job_id: str, connector_id: str
+    client: EsClient, job_id: str, connector_id: str
 ) -> AsyncIterator[asyncio.Event]:
     """Renew the lease and the job's last_seen in the background while the block runs.
     The event is set if the lease was lost: the job must stop without writing its end."""

@@ -11,8 +11,7 @@ import logging
 import signal
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
-
+from connectors.es.rest import EsClient
 from connectors.es.state import (
     RUNNABLE,
     ConnectorStore,
@@ -34,7 +33,7 @@ log = logging.getLogger("connectors.service")
 class ConnectorsService:
     def __init__(
         self,
-        client: AsyncElasticsearch,
+        client: EsClient,
         poll_interval: float = 5.0,
         options: SyncOptions | None = None,
     ) -> None:

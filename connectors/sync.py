@@ -13,10 +13,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from typing import TYPE_CHECKING, Any
 
 from connectors import defaults
 from connectors.documents import (
@@ -31,9 +28,16 @@ from connectors.documents import (
     version_hash,
 )
 from connectors.es.bulk_transport import BulkTransport, ClientBulkTransport
+from connectors.es.rest import EsClient, NotFoundError
 from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
 from connectors.es.snapshot import IndexSnapshot, scan_ids
+from connectors.lazy import lazy_module
 from connectors.source import BaseDataSource, Operation
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 
 class SyncError(RuntimeError):
@@ -121,7 +125,7 @@ class SyncResult:
         self.failures += stats.failures[: defaults.KEPT_FAILURES - len(self.failures)]
 
 
-async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[str, Any]) -> None:
+async def ensure_index(client: EsClient, index: str, settings: dict[str, Any]) -> None:
     if await client.indices.exists(index=index):
         return
     mappings = {
@@ -142,7 +146,7 @@ async def ensure_index(client: AsyncElasticsearch, index: str, settings: dict[st
             raise
 
 
-def _sink(client: AsyncElasticsearch, index: str, options: SyncOptions) -> BulkSink:
+def _sink(client: EsClient, index: str, options: SyncOptions) -> BulkSink:
     return BulkSink(
         options.bulk_transport or ClientBulkTransport(client),
         index,
@@ -155,7 +159,7 @@ def _sink(client: AsyncElasticsearch, index: str, options: SyncOptions) -> BulkS
 
 async def full_sync(
     source: BaseDataSource,
-    client: AsyncElasticsearch,
+    client: EsClient,
     index: str,
     options: SyncOptions | None = None,
 ) -> SyncResult:
@@ -293,7 +297,7 @@ async def _send_changed(
 
 
 async def _delete_stale(
-    client: AsyncElasticsearch,
+    client: EsClient,
     index: str,
     snapshot: IndexSnapshot,
     options: SyncOptions,
@@ -324,7 +328,7 @@ async def _delete_stale(
 
 async def incremental_sync(
     source: BaseDataSource,
-    client: AsyncElasticsearch,
+    client: EsClient,
     index: str,
     cursor: Any,
     options: SyncOptions | None = None,

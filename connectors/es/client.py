@@ -1,9 +1,7 @@
-"""The Elasticsearch client the runtime uses, speaking to 8.x and 9.x servers alike.
-
-The 9.x Python client announces ``compatible-with=9``, which 8.x servers refuse; 9.x
-servers accept ``compatible-with=8`` through REST compatibility, so we always send that.
-Every request but ``_bulk`` goes through ``RetryingTransport`` (retries until a deadline,
-errors that name the operation and the server).
+"""Where the runtime's Elasticsearch is and how to reach it (``EsSettings``, from the
+environment), and the client made from them (``connectors.es.rest``): 8.x and 9.x servers
+alike, every request but ``_bulk`` retried until a deadline, errors that name the operation
+and the server.
 """
 
 from __future__ import annotations
@@ -12,14 +10,11 @@ import os
 import ssl
 from dataclasses import dataclass, field
 
-from elasticsearch import AsyncElasticsearch
-from elasticsearch.serializer import OrjsonSerializer
-
 from connectors import defaults
-from connectors.es.retrying import RetryingTransport
+from connectors.es.rest import COMPAT_JSON, COMPAT_NDJSON, EsClient
+from connectors.es.retrying import RetryPolicy
 
-COMPAT_JSON = "application/vnd.elasticsearch+json; compatible-with=8"
-COMPAT_NDJSON = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
+__all__ = ["COMPAT_JSON", "COMPAT_NDJSON", "EsSettings", "es_client"]
 
 FALSE = ("0", "false", "no", "off")
 
@@ -72,25 +67,13 @@ class EsSettings:
         return context
 
 
-def es_client(settings: EsSettings) -> AsyncElasticsearch:
-    auth: dict[str, object] = {}
-    if settings.api_key:
-        auth["api_key"] = settings.api_key
-    elif settings.username:
-        auth["basic_auth"] = (settings.username, settings.password or "")
-    context = settings.ssl_context()
-    if context is not None:
-        auth["ssl_context"] = context
-    transport = type(
-        "RetryingTransport", (RetryingTransport,), {"deadline": settings.retry_deadline}
-    )
-    client = AsyncElasticsearch(
+def es_client(settings: EsSettings) -> EsClient:
+    return EsClient(
         settings.url,
-        headers={"accept": COMPAT_JSON, "content-type": COMPAT_JSON},
+        username=settings.username,
+        password=settings.password,
+        api_key=settings.api_key,
+        ssl_context=settings.ssl_context(),
         request_timeout=settings.request_timeout,
-        max_retries=0,  # RetryingTransport retries; the bulk sink retries _bulk itself
-        transport_class=transport,
-        serializer=OrjsonSerializer(),
-        **auth,  # type: ignore[arg-type]
+        policy=RetryPolicy(deadline=settings.retry_deadline),
     )
-    return client

@@ -8,8 +8,7 @@ import socket
 import time
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, ConflictError
-
+from connectors.es.rest import ConflictError, EsClient
 from connectors.es.state import CONNECTORS_INDEX, now
 
 FIELD = "sync_lease"
@@ -25,7 +24,7 @@ class LeaseLost(RuntimeError):
 
 
 async def acquire(
-    client: AsyncElasticsearch, connector_id: str, job_id: str, ttl: float
+    client: EsClient, connector_id: str, job_id: str, ttl: float
 ) -> dict[str, Any] | None:
     """Take the lease for ``job_id``; return the expired lease it replaced, if any (its
     job is lost), or raise LeaseHeld naming the job that has it."""
@@ -46,7 +45,7 @@ async def acquire(
     raise LeaseHeld(f"connector {connector_id!r}: its lease is contended by other workers")
 
 
-async def renew(client: AsyncElasticsearch, connector_id: str, job_id: str, ttl: float) -> None:
+async def renew(client: EsClient, connector_id: str, job_id: str, ttl: float) -> None:
     for _ in range(ATTEMPTS):
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
         lease = hit["_source"].get(FIELD)
@@ -61,7 +60,7 @@ async def renew(client: AsyncElasticsearch, connector_id: str, job_id: str, ttl:
     raise LeaseLost(f"job {job_id} could not renew its lease on {connector_id!r}")
 
 
-async def release(client: AsyncElasticsearch, connector_id: str, job_id: str) -> None:
+async def release(client: EsClient, connector_id: str, job_id: str) -> None:
     """Give the lease up if this job still holds it."""
     for _ in range(ATTEMPTS):
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
@@ -84,7 +83,7 @@ def _lease(job_id: str, ttl: float) -> dict[str, Any]:
     }
 
 
-async def _write(client: AsyncElasticsearch, hit: Any, lease: dict[str, Any] | None) -> None:
+async def _write(client: EsClient, hit: Any, lease: dict[str, Any] | None) -> None:
     await client.update(
         index=CONNECTORS_INDEX,
         id=hit["_id"],

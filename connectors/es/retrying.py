@@ -10,68 +10,66 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from elastic_transport import AsyncTransport, ConnectionError, ConnectionTimeout, TlsError
+import aiohttp
+import orjson
 
 from connectors import defaults
 from connectors.es.tls import TLS_HINT
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+Send = Callable[[], Awaitable[tuple[int, bytes]]]
 
 
-class EsUnavailable(ConnectionError):
+class EsUnavailable(Exception):
     """Elasticsearch did not answer a request successfully before the retry deadline."""
 
-    def __str__(self) -> str:
-        return str(self.message)
 
-
-class RetryingTransport(AsyncTransport):
-    # Set per client by es_client (a transport class is all the client lets us pass).
+@dataclass(frozen=True)
+class RetryPolicy:
     deadline: float = defaults.ES_RETRY_DEADLINE_SECONDS
     backoff: float = defaults.ES_RETRY_BACKOFF_SECONDS
     backoff_cap: float = defaults.ES_RETRY_BACKOFF_CAP_SECONDS
 
-    async def perform_request(  # type: ignore[override]
-        self, method: str, target: str, **kwargs: Any
-    ) -> Any:
-        if target.split("?", 1)[0].endswith("/_bulk"):
-            return await super().perform_request(method, target, **kwargs)
-        kwargs["max_retries"] = 0
+    async def run(self, method: str, path: str, where: str, send: Send) -> tuple[int, bytes]:
+        """``send()`` until it gets an answer that is not "busy", or the deadline passes:
+        then the operation, the server (``where``: never credentials) and the last cause."""
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await super().perform_request(method, target, **kwargs)
-            except TlsError as exc:  # a certificate does not become valid by waiting
-                raise EsUnavailable(
-                    f"Elasticsearch {method} {target.split('?', 1)[0]} at {self._where()}: "
-                    f"TLS failed (not retried): {_reason(exc)}; {TLS_HINT}"
+                status, payload = await send()
+            except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as exc:
+                raise EsUnavailable(  # a certificate does not become valid by waiting
+                    f"Elasticsearch {method} {path} at {where}: TLS failed (not retried): "
+                    f"{_reason(exc)}; {TLS_HINT}"
                 ) from None
-            except (ConnectionError, ConnectionTimeout) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 failure = _reason(exc)
             else:
-                if response.meta.status not in RETRY_STATUS:
-                    return response
-                failure = f"HTTP {response.meta.status} {_body_reason(response.body)}"
+                if status not in RETRY_STATUS:
+                    return status, payload
+                failure = f"HTTP {status} {_body_reason(_parsed(payload))}"
             elapsed = time.monotonic() - started
             pause = min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))
             pause *= 0.5 + random.random()
             if elapsed + pause > self.deadline:
                 raise EsUnavailable(
-                    f"Elasticsearch {method} {target.split('?', 1)[0]} at {self._where()} "
-                    f"failed {attempt} times in {elapsed:.0f}s (retried until a "
-                    f"{self.deadline:.0f}s deadline): {failure}"
+                    f"Elasticsearch {method} {path} at {where} failed {attempt} times in "
+                    f"{elapsed:.0f}s (retried until a {self.deadline:.0f}s deadline): {failure}"
                 ) from None
             await asyncio.sleep(pause)
 
-    def _where(self) -> str:
-        node = self.node_pool.all()[0]
-        parts = urlsplit(node.base_url)
-        return f"{parts.scheme}://{parts.hostname}:{parts.port}"  # never the credentials
+
+def _parsed(payload: bytes) -> Any:
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return payload[:200].decode(errors="replace")
 
 
 def _reason(exc: BaseException) -> str:
@@ -87,7 +85,7 @@ def _reason(exc: BaseException) -> str:
     for message in messages:
         if message and message not in seen:
             seen.append(message)
-    if len(seen) > 1 and seen[0] in ("Connection error", "Connection timed out"):
+    if len(seen) > 1 and seen[0] in ("", "Connection error", "Connection timed out"):
         seen.pop(0)  # the generic wrapper's words, when its causes say more
     return f"{type(exc).__name__}: " + " <- ".join(seen)
 

@@ -9,9 +9,8 @@ import socket
 from enum import StrEnum
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-
 from connectors import defaults
+from connectors.es.rest import ConflictError, EsClient, NotFoundError
 
 CONNECTORS_INDEX = ".elastic-connectors"
 JOBS_INDEX = ".elastic-connectors-sync-jobs"
@@ -97,7 +96,7 @@ def _mappings() -> dict[str, Any]:
     return {"dynamic": True, "properties": properties}
 
 
-async def ensure_state_indices(client: AsyncElasticsearch) -> None:
+async def ensure_state_indices(client: EsClient) -> None:
     for index in (CONNECTORS_INDEX, JOBS_INDEX):
         if not await client.indices.exists(index=index):
             try:
@@ -112,7 +111,7 @@ async def ensure_state_indices(client: AsyncElasticsearch) -> None:
 
 
 class ConnectorStore:
-    def __init__(self, client: AsyncElasticsearch) -> None:
+    def __init__(self, client: EsClient) -> None:
         self.client = client
 
     async def save(self, doc: dict[str, Any]) -> None:
@@ -151,7 +150,7 @@ def _claimed() -> dict[str, Any]:
 
 
 class JobStore:
-    def __init__(self, client: AsyncElasticsearch) -> None:
+    def __init__(self, client: EsClient) -> None:
         self.client = client
 
     async def create(

@@ -14,7 +14,7 @@ def index(es_endpoint, run_namespace, request):
 
     async def drop():
         client = es_client(EsSettings(es_endpoint.url))
-        await client.options(ignore_status=404).indices.delete(index=name)
+        await client.request("DELETE", f"/{name}", params={"ignore_unavailable": "true"})
         await client.close()
 
     asyncio.run(drop())

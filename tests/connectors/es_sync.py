@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
-
 from connectors.es.bulk_transport import BulkUnavailable, ClientBulkTransport
 from connectors.es.client import EsSettings, es_client
+from connectors.es.rest import EsClient
 
 
-def sync(es_endpoint: Any, coro_factory: Callable[[AsyncElasticsearch], Awaitable[Any]]) -> Any:
+def sync(es_endpoint: Any, coro_factory: Callable[[EsClient], Awaitable[Any]]) -> Any:
     async def go() -> Any:
         client = es_client(EsSettings(es_endpoint.url))
         try:
@@ -24,7 +23,7 @@ def sync(es_endpoint: Any, coro_factory: Callable[[AsyncElasticsearch], Awaitabl
 
 
 def ids_in(es_endpoint: Any, index: str) -> set[str]:
-    async def read(client: AsyncElasticsearch) -> set[str]:
+    async def read(client: EsClient) -> set[str]:
         found = await client.search(index=index, size=10000, source=False)
         return {hit["_id"] for hit in found["hits"]["hits"]}
 
@@ -35,7 +34,7 @@ class RecordingTransport:
     """The client's bulk transport, recording each body, optionally failing the first
     ``unavailable`` sends as if the connection dropped."""
 
-    def __init__(self, client: AsyncElasticsearch, unavailable: int = 0) -> None:
+    def __init__(self, client: EsClient, unavailable: int = 0) -> None:
         self.inner = ClientBulkTransport(client)
         self.bodies: list[bytes] = []
         self.unavailable = unavailable

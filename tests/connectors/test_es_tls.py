@@ -61,7 +61,7 @@ def _both_paths(settings: EsSettings) -> tuple[str, str]:
         client, bulk = es_client(settings), HttpBulkTransport(settings)
         try:
             try:
-                await client.cluster.health()
+                await client.request("GET", "/_cluster/health")
                 through_client = "ok"
             except Exception as exc:
                 through_client = str(exc)

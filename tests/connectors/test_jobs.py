@@ -28,7 +28,7 @@ def run_with(es_endpoint, index, source, job_type):
                 "sync_cursor": {"t": 1},
             }
             store = ConnectorStore(client)
-            if not await client.exists(index=".elastic-connectors", id=index):
+            if not await client.head(f"/.elastic-connectors/_doc/{index}"):
                 await store.save(connector)
             jobs = JobStore(client)
             job_id = await jobs.create(connector, job_type, "on_demand")
@@ -37,7 +37,7 @@ def run_with(es_endpoint, index, source, job_type):
             status, _result, error = await run_job(client, job_id)
             return status, error, await jobs.get(job_id), await store.get(index)
         finally:
-            await client.options(ignore_status=404).indices.delete(index=index)
+            await client.request("DELETE", f"/{index}", params={"ignore_unavailable": "true"})
             await client.close()
 
     return asyncio.run(go())

@@ -13,11 +13,12 @@ from connectors.sources.postgresql import PostgreSQLDataSource
 
 
 def _no_retry_on_state_requests() -> None:
-    from elastic_transport import AsyncTransport
+    from connectors.es.retrying import RetryPolicy
 
-    from connectors.es.retrying import RetryingTransport
+    async def once(self: Any, method: str, path: str, where: str, send: Any) -> Any:
+        return await send()
 
-    RetryingTransport.perform_request = AsyncTransport.perform_request  # type: ignore[method-assign]
+    RetryPolicy.run = once  # type: ignore[method-assign]
 
 
 def _no_heartbeat_reclaim() -> None:
