@@ -23,7 +23,8 @@ from harness.namespace import RunNamespace
 from harness.scenario import ConnectorScenario, make_fixture
 from harness.services import registry
 from harness.services.es_http import es_request
-from harness.subjects import ConnectorSpec, SyncSubject, make_subject
+from harness.subject_choice import make_subject
+from harness.subjects import ConnectorSpec, SyncSubject
 
 
 @dataclass

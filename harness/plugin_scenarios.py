@@ -15,7 +15,8 @@ from harness.namespace import RunNamespace
 from harness.run_options import run_options
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord, make_fixture
 from harness.services import registry
-from harness.subjects import SubjectUnavailable, make_subject, subject_unavailable
+from harness.subject_choice import make_subject, subject_unavailable
+from harness.subjects import SubjectUnavailable
 
 
 def scenario_of(cls: Any) -> ConnectorScenario | None:

@@ -38,7 +38,7 @@ from harness.services.provider import choose_backend
 from harness.services.reaper import Reaper
 from harness.services.reuse import ReusedService
 from harness.services.workdirs import clean_stale
-from harness.subjects import describe_subject
+from harness.subject_choice import describe_subject
 from harness.xdist_sharing import ServiceBroker
 
 BROKER_KEY = pytest.StashKey[ServiceBroker]()

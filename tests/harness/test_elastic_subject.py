@@ -28,7 +28,8 @@ from harness.elastic.shapes import PostgresShape, ShapedIndexReader, Unsupported
 from harness.faults.disruption import until
 from harness.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint, es_request
-from harness.subjects import SubjectUnavailable, make_subject
+from harness.subject_choice import make_subject
+from harness.subjects import SubjectUnavailable
 
 OURS = {"host": "127.0.0.1", "port": 5432, "username": "u", "password": "secret",
         "database": "postgres", "schema": "s1", "cursor_column": "updated_at"}  # fmt: skip
