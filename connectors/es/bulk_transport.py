@@ -1,9 +1,9 @@
 """How a `_bulk` body reaches Elasticsearch.
 
-The sink only needs "send these bytes, give me the items": ``HttpBulkTransport`` does that
-with one aiohttp session and nothing else on the hot path (a third less CPU per request
-than the full client, which matters when the sync shares cores with Elasticsearch);
-``ClientBulkTransport`` goes through the runtime's client (``connectors.es.rest``).
+The sink only needs "send these bytes, give me the items": ``ClientBulkTransport`` does that
+through the runtime's client (``connectors.es.rest``: one aiohttp session, nothing else on
+the hot path), not retried there (the sink retries item by item); ``HttpBulkTransport``
+is the same on a client of its own.
 
 Whoever makes a transport passes it in (``SyncOptions.bulk_transport``) and closes it;
 without one, the sync goes through its client.
@@ -11,14 +11,12 @@ without one, the sync goes through its client.
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
-from connectors.es.client import COMPAT_JSON, COMPAT_NDJSON, EsSettings
+from connectors.es.client import EsSettings, es_client
 from connectors.es.rest import EsClient
 from connectors.es.tls import TLS_HINT
 
@@ -67,36 +65,12 @@ class ClientBulkTransport:
         """The client belongs to the caller."""
 
 
-class HttpBulkTransport:
-    def __init__(self, settings: EsSettings) -> None:
-        headers = {"content-type": COMPAT_NDJSON, "accept": COMPAT_JSON}
-        if settings.api_key:
-            headers["authorization"] = f"ApiKey {settings.api_key}"
-        elif settings.username:
-            pair = f"{settings.username}:{settings.password or ''}".encode()
-            headers["authorization"] = "Basic " + base64.b64encode(pair).decode()
-        self.url = settings.url.rstrip("/") + BULK_PATH
-        context = settings.ssl_context()
-        self.session = aiohttp.ClientSession(
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=settings.request_timeout),
-            connector=aiohttp.TCPConnector(ssl=context) if context is not None else None,
-        )
+class HttpBulkTransport(ClientBulkTransport):
+    """The same path on a client of its own, for a sync that has no other use for one;
+    whoever makes it closes it."""
 
-    async def send(self, body: bytes) -> list[dict[str, Any]]:
-        try:
-            async with self.session.post(self.url, data=body) as response:
-                payload = await response.read()
-                if response.status >= 400:
-                    raise BulkRejected(response.status, payload.decode(errors="replace"))
-        except aiohttp.ClientSSLError as exc:
-            where = urlsplit(self.url)
-            server = f"{where.scheme}://{where.hostname}:{where.port}"  # never credentials
-            raise BulkTlsError(f"TLS failed with {server}: {exc}; {TLS_HINT}") from None
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise BulkUnavailable(f"{type(exc).__name__}: {exc}") from None
-        items: list[dict[str, Any]] = orjson.loads(payload)["items"]
-        return items
+    def __init__(self, settings: EsSettings) -> None:
+        super().__init__(es_client(settings))
 
     async def close(self) -> None:
-        await self.session.close()
+        await self.client.close()
