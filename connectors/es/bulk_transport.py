@@ -1,8 +1,8 @@
 """How a `_bulk` body reaches Elasticsearch.
 
 The sink only needs "send these bytes, give me the items": ``ClientBulkTransport`` does that
-through the runtime's client (``connectors.es.rest``: one aiohttp session, nothing else on
-the hot path), not retried there (the sink retries item by item); ``HttpBulkTransport``
+through the runtime's client (``connectors.es.rest``: pooled keep-alive connections, nothing
+else on the hot path), not retried there (the sink retries item by item); ``HttpBulkTransport``
 is the same on a client of its own.
 
 Whoever makes a transport passes it in (``SyncOptions.bulk_transport``) and closes it;
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import aiohttp
 import orjson
 
 from connectors.es.client import EsSettings, es_client
+from connectors.es.http11 import HttpError, HttpTlsError
 from connectors.es.rest import EsClient
 from connectors.es.tls import TLS_HINT
 
@@ -52,9 +52,9 @@ class ClientBulkTransport:
     async def send(self, body: bytes) -> list[dict[str, Any]]:
         try:
             status, payload = await self.client.bulk(BULK_PATH, body)
-        except aiohttp.ClientSSLError as exc:
+        except HttpTlsError as exc:
             raise BulkTlsError(f"TLS failed with {self.client.where}: {exc}; {TLS_HINT}") from None
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, HttpError) as exc:
             raise BulkUnavailable(f"{type(exc).__name__}: {exc}") from None
         if status >= 400:
             raise BulkRejected(status, payload.decode(errors="replace"))

@@ -1,5 +1,6 @@
-"""The runtime's Elasticsearch client: JSON over one aiohttp session, for the dozen APIs the
-runtime calls, with the official client's call signatures so that code reads the same.
+"""The runtime's Elasticsearch client: JSON over keep-alive HTTP/1.1 (``connectors.es.http11``),
+for the dozen APIs the runtime calls, with the official client's call signatures so that
+code reads the same.
 
 The official client cost about 225 ms of every ``connectors`` start (its API namespaces,
 three HTTP stacks) against an empty-table sync of 0.4 s: docs/performance.md. Requests say
@@ -8,13 +9,14 @@ Every request but ``_bulk`` is retried as ``connectors.es.retrying`` says."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-import aiohttp
 import orjson
 
+from connectors.es.http11 import HttpPool
 from connectors.es.retrying import RetryPolicy
 
 COMPAT_JSON = "application/vnd.elasticsearch+json; compatible-with=8"
@@ -106,31 +108,22 @@ class EsClient:
         self.ssl_context, self.request_timeout = ssl_context, request_timeout
         self.policy = policy or RetryPolicy()
         self.indices = Indices(self)
-        self._session: aiohttp.ClientSession | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        """Made on first use, inside the running loop."""
-        if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=self.ssl_context) if self.ssl_context else None
-            self._session = aiohttp.ClientSession(
-                headers=self.headers,
-                timeout=aiohttp.ClientTimeout(total=self.request_timeout),
-                connector=connector,
-            )
-        return self._session
+        scheme = parts.scheme.lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        self._pool = HttpPool(scheme, parts.hostname or "localhost", port, ssl_context)
+        self._prefix = parts.path.rstrip("/")  # a proxy's path in front of the cluster
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._pool.close()
 
     async def _send(
         self, method: str, target: str, data: bytes | None, headers: dict[str, str] | None
     ) -> tuple[int, bytes]:
-        async with self.session().request(
-            method, self.url + target, data=data, headers=headers
-        ) as response:
-            return response.status, await response.read()
+        """One exchange within the request timeout (TimeoutError past it)."""
+        async with asyncio.timeout(self.request_timeout):
+            return await self._pool.request(
+                method, self._prefix + target, {**self.headers, **(headers or {})}, data
+            )
 
     async def request(
         self,

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 
 from connectors import defaults
+from connectors.es.http11 import HttpError, HttpTlsError
 from connectors.es.tls import TLS_HINT
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
@@ -43,12 +43,12 @@ class RetryPolicy:
             attempt += 1
             try:
                 status, payload = await send()
-            except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as exc:
+            except HttpTlsError as exc:
                 raise EsUnavailable(  # a certificate does not become valid by waiting
                     f"Elasticsearch {method} {path} at {where}: TLS failed (not retried): "
                     f"{_reason(exc)}; {TLS_HINT}"
                 ) from None
-            except (TimeoutError, aiohttp.ClientError) as exc:
+            except (TimeoutError, HttpError) as exc:
                 failure = _reason(exc)
             else:
                 if status not in RETRY_STATUS:

@@ -12,7 +12,7 @@ import sys
 import psycopg
 import pytest
 
-HEAVY = ("numpy", "yaml", "elasticsearch", "elastic_transport", "requests", "pandas")
+HEAVY = ("numpy", "yaml", "elasticsearch", "elastic_transport", "requests", "pandas", "aiohttp")
 PROBE = (
     "import json, sys\n"
     "from connectors.cli import main\n"
