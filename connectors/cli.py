@@ -72,6 +72,7 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
         bulk_concurrency=args.concurrency,
         bulk_transport=transport,
         bulk_retry_seconds=es.settings.retry_deadline,
+        bulk_backoff_seconds=es.settings.retry_backoff,
     )
     job_type = (
         JobType.INCREMENTAL
@@ -145,7 +146,9 @@ async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     transport = HttpBulkTransport(es.settings)
     try:
         options = SyncOptions.from_env(
-            bulk_transport=transport, bulk_retry_seconds=es.settings.retry_deadline
+            bulk_transport=transport,
+            bulk_retry_seconds=es.settings.retry_deadline,
+            bulk_backoff_seconds=es.settings.retry_backoff,
         )
         await ConnectorsService(es.client, args.poll_interval, options).run()
     finally:

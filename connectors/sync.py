@@ -61,6 +61,9 @@ class SyncOptions:
     bulk_concurrency: int = defaults.BULK_CONCURRENCY
     # A batch is retried past BULK_MAX_RETRIES until this deadline (CONNECTORS_ES_RETRY_SECONDS).
     bulk_retry_seconds: float = defaults.ES_RETRY_DEADLINE_SECONDS
+    bulk_backoff_seconds: float = (
+        defaults.BULK_BACKOFF_SECONDS
+    )  # CONNECTORS_ES_RETRY_BACKOFF_SECONDS
     index_settings: dict[str, Any] = field(default_factory=dict)
     # Documents read between checkpoints and version comparisons; ids per scroll page.
     source_batch: int = defaults.SOURCE_BATCH
@@ -154,6 +157,7 @@ def _sink(client: EsClient, index: str, options: SyncOptions) -> BulkSink:
         max_bytes=options.bulk_max_bytes,
         concurrency=options.bulk_concurrency,
         retry_seconds=options.bulk_retry_seconds,
+        backoff=options.bulk_backoff_seconds,
     )
 
 

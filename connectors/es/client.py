@@ -27,6 +27,7 @@ class EsSettings:
     api_key: str | None = field(default=None, repr=False)
     request_timeout: float = defaults.REQUEST_TIMEOUT_SECONDS
     retry_deadline: float = defaults.ES_RETRY_DEADLINE_SECONDS
+    retry_backoff: float = defaults.ES_RETRY_BACKOFF_SECONDS  # the first pause, then doubled
     # TLS: a private CA's bundle, whether to verify at all, and a client certificate.
     ca_certs: str | None = None
     verify_certs: bool = True
@@ -39,15 +40,20 @@ class EsSettings:
         resolved = url or env.get("CONNECTORS_ES_URL")
         if not resolved:
             raise ValueError("no Elasticsearch URL: pass --es-url or set CONNECTORS_ES_URL")
-        deadline = env.get("CONNECTORS_ES_RETRY_SECONDS")
-        timeout = env.get("CONNECTORS_ES_REQUEST_TIMEOUT")
         return cls(
             url=resolved,
             username=env.get("CONNECTORS_ES_USERNAME"),
             password=env.get("CONNECTORS_ES_PASSWORD"),
             api_key=env.get("CONNECTORS_ES_API_KEY"),
-            retry_deadline=float(deadline) if deadline else defaults.ES_RETRY_DEADLINE_SECONDS,
-            request_timeout=float(timeout) if timeout else defaults.REQUEST_TIMEOUT_SECONDS,
+            retry_deadline=_seconds(
+                "CONNECTORS_ES_RETRY_SECONDS", defaults.ES_RETRY_DEADLINE_SECONDS
+            ),
+            retry_backoff=_seconds(
+                "CONNECTORS_ES_RETRY_BACKOFF_SECONDS", defaults.ES_RETRY_BACKOFF_SECONDS
+            ),
+            request_timeout=_seconds(
+                "CONNECTORS_ES_REQUEST_TIMEOUT", defaults.REQUEST_TIMEOUT_SECONDS
+            ),
             ca_certs=env.get("CONNECTORS_ES_CA_CERTS"),
             verify_certs=env.get("CONNECTORS_ES_VERIFY_CERTS", "true").lower() not in FALSE,
             client_cert=env.get("CONNECTORS_ES_CLIENT_CERT"),
@@ -67,6 +73,19 @@ class EsSettings:
         return context
 
 
+def _seconds(name: str, default: float) -> float:
+    given = os.environ.get(name)
+    if not given:
+        return default
+    try:
+        value = float(given)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"{name}={given!r}: expected a number of seconds above 0")
+    return value
+
+
 def es_client(settings: EsSettings) -> EsClient:
     return EsClient(
         settings.url,
@@ -75,5 +94,5 @@ def es_client(settings: EsSettings) -> EsClient:
         api_key=settings.api_key,
         ssl_context=settings.ssl_context(),
         request_timeout=settings.request_timeout,
-        policy=RetryPolicy(deadline=settings.retry_deadline),
+        policy=RetryPolicy(deadline=settings.retry_deadline, backoff=settings.retry_backoff),
     )

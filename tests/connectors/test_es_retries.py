@@ -116,3 +116,14 @@ def test_timeouts_and_deadline_come_from_the_environment(monkeypatch):
     assert (settings.request_timeout, settings.retry_deadline) == (7.5, 42.0)
     monkeypatch.delenv("CONNECTORS_ES_REQUEST_TIMEOUT")
     assert EsSettings.from_env("http://127.0.0.1:9").request_timeout == 60.0
+    monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_SECONDS", "0.05")
+    settings = EsSettings.from_env("http://127.0.0.1:9")
+    assert settings.retry_backoff == 0.05
+    assert es_client(settings).policy.backoff == 0.05
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan"])
+def test_a_bad_duration_in_the_environment_is_named(monkeypatch, value):
+    monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_SECONDS", value)
+    with pytest.raises(ValueError, match=f"CONNECTORS_ES_RETRY_BACKOFF_SECONDS='{value}'"):
+        EsSettings.from_env("http://127.0.0.1:9")
