@@ -14,7 +14,7 @@ import resource
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from connectors import defaults
 from connectors.api import ConnectorSpecError, save_connector, sync_connector
@@ -59,13 +59,25 @@ def _load_file(path: str) -> dict[str, Any]:
     return data
 
 
+async def _save(es: Es, path: str, out: TextIO) -> str:
+    doc = await save_connector(es.client, _load_file(path))
+    print(f"connector {doc['id']} ({doc['service_type']} -> {doc['index_name']}) saved", file=out)
+    return str(doc["id"])
+
+
 async def cmd_create(es: Es, args: argparse.Namespace) -> int:
-    doc = await save_connector(es.client, _load_file(args.config))
-    print(f"connector {doc['id']} ({doc['service_type']} -> {doc['index_name']}) saved")
+    await _save(es, args.config, sys.stdout)
     return 0
 
 
 async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
+    if args.config:  # create or update, then sync: one start-up instead of two
+        saved = await _save(es, args.config, sys.stderr)  # stdout keeps the one result line
+        if args.connector_id not in (None, saved):
+            raise CliError(f"{args.config} is connector {saved!r}, not {args.connector_id!r}")
+        args.connector_id = saved
+    elif args.connector_id is None:
+        raise CliError("sync needs a connector id, or --config FILE to save one and sync it")
     transport = HttpBulkTransport(es.settings)
     options = SyncOptions.from_env(
         allow_mass_delete=args.allow_mass_delete,
@@ -164,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--config", required=True)
     create.set_defaults(func=cmd_create)
     sync = sub.add_parser("sync", help="run one sync now and print its counts")
-    sync.add_argument("connector_id")
+    sync.add_argument("connector_id", nargs="?")
+    sync.add_argument("--config", help="save this connector (as `create` does), then sync it")
     kind = sync.add_mutually_exclusive_group()
     kind.add_argument("--incremental", action="store_true", help="changes since the last sync")
     kind.add_argument(

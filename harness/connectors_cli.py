@@ -8,7 +8,8 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -46,19 +47,26 @@ def run_connectors(
     )
 
 
+@contextmanager
+def spec_file(spec: Mapping[str, Any]) -> Iterator[str]:
+    """A connector spec as a 0600 temp file (it holds the password), removed after use."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        os.chmod(handle.name, 0o600)
+        json.dump(spec, handle)
+    try:
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
+
+
 def create_connector(
     es: ElasticsearchEndpoint,
     spec: Mapping[str, Any],
     extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``connectors create`` from a 0600 temp file (the spec holds the password)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        os.chmod(handle.name, 0o600)
-        json.dump(spec, handle)
-    try:
-        return run_connectors(es, "create", "--config", handle.name, extra_env=extra_env)
-    finally:
-        os.unlink(handle.name)
+    """``connectors create``."""
+    with spec_file(spec) as path:
+        return run_connectors(es, "create", "--config", path, extra_env=extra_env)
 
 
 def sync_args(connector_id: str, mode: str = "full", allow_mass_delete: bool = False) -> list[str]:
@@ -81,6 +89,20 @@ def sync_connector(
     return run_connectors(
         es, *sync_args(connector_id, mode, allow_mass_delete), extra_env=extra_env
     )
+
+
+def save_and_sync(
+    es: ElasticsearchEndpoint,
+    spec: Mapping[str, Any],
+    mode: str = "full",
+    allow_mass_delete: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``connectors sync --config``: the spec saved as ``create`` saves it, then synced, in
+    one process. Its stderr says ``connector ID (...) saved`` once the spec is saved."""
+    with spec_file(spec) as path:
+        args = sync_args(str(spec["id"]), mode, allow_mass_delete)
+        return run_connectors(es, "sync", "--config", path, *args[1:], extra_env=extra_env)
 
 
 def start_connectors(

@@ -38,6 +38,9 @@ from harness.subjects import ProcessSubject, ServiceSubject
 requires = pytest.mark.requires
 REQUEST_TIMEOUT = 2.0  # the subject's, so that a short freeze outlasts it
 FREEZE_SECONDS = 4 * REQUEST_TIMEOUT
+# A first retry pause of 50 ms, not 0.5 s: the sync is not left sleeping out a long backoff
+# once the cluster answers again (the timeouts during the freeze are the test).
+QUICK_RETRY = {"CONNECTORS_ES_RETRY_BACKOFF_SECONDS": "0.05"}
 LEASE = {"CONNECTORS_HEARTBEAT_SECONDS": "0.5", "CONNECTORS_LEASE_SECONDS": "3"}
 
 PrivateService = Callable[[str], DisruptableService]
@@ -54,7 +57,7 @@ class CrashSuite:
     ) -> None:
         es = private_service("elasticsearch")
         run.fixture.load(fault_corpus_size)
-        timeout = {"CONNECTORS_ES_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT)}
+        timeout = {"CONNECTORS_ES_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), **QUICK_RETRY}
         with _part_way_on(run, es, timeout) as (sync, source, written):
             es.pause()
             try:

@@ -29,6 +29,7 @@ from harness.connectors_cli import (
     connector_timezone,
     create_connector,
     queue_full_sync,
+    save_and_sync,
     start_connectors,
     sync_args,
     sync_connector,
@@ -218,21 +219,29 @@ class CliSubject:
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
+        """``connectors sync``; ``sync --config`` when this spec is not saved yet, so that
+        saving costs no interpreter start of its own."""
         started = time.perf_counter()
-        created = self.create(spec)
-        if created.returncode != 0:
-            return SyncOutcome(
-                False,
-                "refused",
-                _redact(created.stderr.strip(), spec),
-                {},
-                time.perf_counter() - started,
-                raw=created.stdout + created.stderr,
-                exit_code=created.returncode,
-            )
-        done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete, self.env)
+        wanted, key = spec.to_dict(), (self.endpoint.url, spec.id)
+        if self._saved.get(key) == wanted:
+            done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete, self.env)
+        else:
+            self._saved.pop(key, None)
+            done = save_and_sync(self.endpoint, wanted, mode, allow_mass_delete, self.env)
+            saved, marker, rest = done.stderr.partition(f"connector {spec.id} (")
+            if not marker:  # refused before it was saved
+                return SyncOutcome(
+                    False,
+                    "refused",
+                    _redact(done.stderr.strip(), spec),
+                    {},
+                    time.perf_counter() - started,
+                    raw=done.stdout + done.stderr,
+                    exit_code=done.returncode,
+                )
+            self._saved[key] = wanted
+            done.stderr = saved + rest.partition("\n")[2]  # the result's words alone
         outcome = _outcome(done, spec, time.perf_counter() - started)
-        outcome.raw = created.stdout + created.stderr + outcome.raw
         outcome.exit_code = done.returncode
         return outcome
 

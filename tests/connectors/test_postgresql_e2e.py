@@ -269,3 +269,27 @@ def test_composite_keys_and_custom_queries_resync_only_what_changed(connector):
         "_table": "odd",
         "_content_hash": connector.docs()["odd:9"]["_content_hash"],
     }
+
+
+def test_sync_with_a_config_saves_then_syncs_in_one_command(connector, tmp_path):
+    """`sync --config`: stdout is the one result line, the save goes to stderr; a refused
+    configuration is refused as `create` refuses it, before any job."""
+    connector.sql(ITEMS)
+    done = connector.cli("sync", "--config", str(connector.path))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["indexed"] == 500
+    assert f"connector {connector.index} (postgresql -> {connector.index}) saved" in done.stderr
+    assert_matches(connector)
+    assert connector.sync()["unchanged"] == 500  # saved: a plain sync finds it
+    other = connector.cli("sync", "--config", str(connector.path), "someone-else")
+    assert other.returncode == 1 and "not 'someone-else'" in other.stderr
+    spec = yaml.safe_load(connector.path.read_text())
+    del spec["configuration"]["database"]
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump(spec))
+    refused = connector.cli("sync", "--config", str(bad))
+    assert refused.returncode == 2 and "database: required" in refused.stderr
+    assert refused.stdout == ""
+    jobs = connector.cli("jobs", connector.index).stdout
+    assert len([line for line in jobs.splitlines() if "completed" in line]) == 2, jobs
+    assert connector.cli("sync").returncode == 1
