@@ -85,6 +85,7 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
         bulk_transport=transport,
         bulk_retry_seconds=es.settings.retry_deadline,
         bulk_backoff_seconds=es.settings.retry_backoff,
+        bulk_backoff_cap_seconds=es.settings.retry_backoff_cap,
     )
     job_type = (
         JobType.INCREMENTAL
@@ -161,6 +162,7 @@ async def cmd_service(es: Es, args: argparse.Namespace) -> int:
             bulk_transport=transport,
             bulk_retry_seconds=es.settings.retry_deadline,
             bulk_backoff_seconds=es.settings.retry_backoff,
+            bulk_backoff_cap_seconds=es.settings.retry_backoff_cap,
         )
         await ConnectorsService(es.client, args.poll_interval, options).run()
     finally:

@@ -61,9 +61,9 @@ class SyncOptions:
     bulk_concurrency: int = defaults.BULK_CONCURRENCY
     # A batch is retried past BULK_MAX_RETRIES until this deadline (CONNECTORS_ES_RETRY_SECONDS).
     bulk_retry_seconds: float = defaults.ES_RETRY_DEADLINE_SECONDS
-    bulk_backoff_seconds: float = (
-        defaults.BULK_BACKOFF_SECONDS
-    )  # CONNECTORS_ES_RETRY_BACKOFF_SECONDS
+    # The first pause between attempts, doubled up to the cap (CONNECTORS_ES_RETRY_BACKOFF_*).
+    bulk_backoff_seconds: float = defaults.BULK_BACKOFF_SECONDS
+    bulk_backoff_cap_seconds: float = defaults.ES_RETRY_BACKOFF_CAP_SECONDS
     index_settings: dict[str, Any] = field(default_factory=dict)
     # Documents read between checkpoints and version comparisons; ids per scroll page.
     source_batch: int = defaults.SOURCE_BATCH
@@ -158,6 +158,7 @@ def _sink(client: EsClient, index: str, options: SyncOptions) -> BulkSink:
         concurrency=options.bulk_concurrency,
         retry_seconds=options.bulk_retry_seconds,
         backoff=options.bulk_backoff_seconds,
+        backoff_cap=options.bulk_backoff_cap_seconds,
     )
 
 

@@ -38,9 +38,12 @@ from harness.subjects import ProcessSubject, ServiceSubject
 requires = pytest.mark.requires
 REQUEST_TIMEOUT = 2.0  # the subject's, so that a short freeze outlasts it
 FREEZE_SECONDS = 4 * REQUEST_TIMEOUT
-# A first retry pause of 50 ms, not 0.5 s: the sync is not left sleeping out a long backoff
-# once the cluster answers again (the timeouts during the freeze are the test).
-QUICK_RETRY = {"CONNECTORS_ES_RETRY_BACKOFF_SECONDS": "0.05"}
+# Retry pauses from 50 ms up to 1 s, not 0.5 s up to 10 s: the sync is not left sleeping
+# out a long backoff once the cluster answers again (the outage itself is the test).
+QUICK_RETRY = {
+    "CONNECTORS_ES_RETRY_BACKOFF_SECONDS": "0.05",
+    "CONNECTORS_ES_RETRY_BACKOFF_CAP_SECONDS": "1",
+}
 LEASE = {"CONNECTORS_HEARTBEAT_SECONDS": "0.5", "CONNECTORS_LEASE_SECONDS": "3"}
 
 PrivateService = Callable[[str], DisruptableService]
@@ -83,7 +86,7 @@ class CrashSuite:
     ) -> None:
         es = private_service("elasticsearch")
         run.fixture.load(fault_corpus_size)
-        with _part_way_on(run, es) as (sync, source, acknowledged):
+        with _part_way_on(run, es, QUICK_RETRY) as (sync, source, acknowledged):
             killed = time.monotonic()
             es.kill()
             source.release()  # the sync writes on, into a cluster that is gone

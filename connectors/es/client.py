@@ -28,6 +28,7 @@ class EsSettings:
     request_timeout: float = defaults.REQUEST_TIMEOUT_SECONDS
     retry_deadline: float = defaults.ES_RETRY_DEADLINE_SECONDS
     retry_backoff: float = defaults.ES_RETRY_BACKOFF_SECONDS  # the first pause, then doubled
+    retry_backoff_cap: float = defaults.ES_RETRY_BACKOFF_CAP_SECONDS  # up to this
     # TLS: a private CA's bundle, whether to verify at all, and a client certificate.
     ca_certs: str | None = None
     verify_certs: bool = True
@@ -50,6 +51,9 @@ class EsSettings:
             ),
             retry_backoff=_seconds(
                 "CONNECTORS_ES_RETRY_BACKOFF_SECONDS", defaults.ES_RETRY_BACKOFF_SECONDS
+            ),
+            retry_backoff_cap=_seconds(
+                "CONNECTORS_ES_RETRY_BACKOFF_CAP_SECONDS", defaults.ES_RETRY_BACKOFF_CAP_SECONDS
             ),
             request_timeout=_seconds(
                 "CONNECTORS_ES_REQUEST_TIMEOUT", defaults.REQUEST_TIMEOUT_SECONDS
@@ -94,5 +98,9 @@ def es_client(settings: EsSettings) -> EsClient:
         api_key=settings.api_key,
         ssl_context=settings.ssl_context(),
         request_timeout=settings.request_timeout,
-        policy=RetryPolicy(deadline=settings.retry_deadline, backoff=settings.retry_backoff),
+        policy=RetryPolicy(
+            deadline=settings.retry_deadline,
+            backoff=settings.retry_backoff,
+            backoff_cap=settings.retry_backoff_cap,
+        ),
     )

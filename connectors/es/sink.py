@@ -76,6 +76,7 @@ class BulkSink:
         concurrency: int = defaults.BULK_CONCURRENCY,
         max_retries: int = defaults.BULK_MAX_RETRIES,
         backoff: float = defaults.BULK_BACKOFF_SECONDS,
+        backoff_cap: float = defaults.ES_RETRY_BACKOFF_CAP_SECONDS,
         retry_seconds: float = 0.0,
     ) -> None:
         self.transport = transport  # its owner closes it
@@ -83,7 +84,7 @@ class BulkSink:
         self.max_docs = max_docs
         self.max_bytes = max_bytes
         self.max_retries = max_retries
-        self.backoff = backoff
+        self.backoff, self.backoff_cap = backoff, backoff_cap
         # Beyond max_retries, a batch is retried until this many seconds after its first
         # attempt: a cluster restarting or paused for a minute is waited for, not failed.
         self.retry_seconds = retry_seconds
@@ -229,5 +230,5 @@ class BulkSink:
 
     async def _sleep(self, attempt: int) -> None:
         self.stats.retries += 1
-        pause = min(self.backoff * (2 ** min(attempt, 16)), defaults.ES_RETRY_BACKOFF_CAP_SECONDS)
+        pause = min(self.backoff * (2 ** min(attempt, 16)), self.backoff_cap)
         await asyncio.sleep(pause * (0.5 + random.random()))

@@ -117,9 +117,11 @@ def test_timeouts_and_deadline_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("CONNECTORS_ES_REQUEST_TIMEOUT")
     assert EsSettings.from_env("http://127.0.0.1:9").request_timeout == 60.0
     monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_SECONDS", "0.05")
+    monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_CAP_SECONDS", "1")
     settings = EsSettings.from_env("http://127.0.0.1:9")
-    assert settings.retry_backoff == 0.05
-    assert es_client(settings).policy.backoff == 0.05
+    assert (settings.retry_backoff, settings.retry_backoff_cap) == (0.05, 1.0)
+    policy = es_client(settings).policy
+    assert (policy.backoff, policy.backoff_cap) == (0.05, 1.0)
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-1", "nan"])

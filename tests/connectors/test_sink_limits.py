@@ -216,8 +216,13 @@ def test_backoff_is_capped_so_a_long_outage_is_polled(monkeypatch):
 
     monkeypatch.setattr(sink_module.asyncio, "sleep", record)
     monkeypatch.setattr(sink_module.random, "random", lambda: 0.5)
-    sink = BulkSink.__new__(BulkSink)
-    sink.backoff, sink.stats = 0.5, SinkStats()
+    sink = BulkSink.__new__(BulkSink)  # no workers: only its pauses are tried
+    sink.backoff, sink.backoff_cap, sink.stats = 0.5, 10.0, SinkStats()
     for attempt in (0, 3, 30, 5000):
         asyncio.run(sink._sleep(attempt))
     assert slept == [0.5, 4.0, defaults.ES_RETRY_BACKOFF_CAP_SECONDS, 10.0]
+    slept.clear()
+    sink.backoff, sink.backoff_cap = 0.05, 1.0
+    for attempt in (0, 3, 30):
+        asyncio.run(sink._sleep(attempt))
+    assert slept == [0.05, 0.4, 1.0]
