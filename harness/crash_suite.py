@@ -55,6 +55,7 @@ def _tail(path: Path) -> Callable[[], str]:
 
 class CrashSuite:
     @requires("faults")
+    @pytest.mark.disrupts("elasticsearch")
     def test_elasticsearch_frozen_past_the_request_timeout_is_waited_out(
         self, run: ScenarioRun, fault_corpus_size: str, private_service: PrivateService
     ) -> None:
@@ -81,6 +82,7 @@ class CrashSuite:
             self._assert_converged(run)
 
     @requires("faults")
+    @pytest.mark.disrupts("elasticsearch")
     def test_elasticsearch_killed_and_restarted_mid_sync_loses_nothing(
         self, run: ScenarioRun, fault_corpus_size: str, private_service: PrivateService
     ) -> None:

@@ -8,7 +8,10 @@ generated from the registry: a new kind needs no change here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +39,8 @@ class ServicePool:
         self._failed: dict[str, str] = {}
         self._by_kind: dict[str, Any] = {}
         self._private: dict[str, Any] = {}
+        self._starting: dict[str, _Starting] = {}
+        self._prestart: set[str] = set()
 
     def get(self, name: str) -> Any:
         if name in self._failed:  # fail every later test fast, with the first reason
@@ -46,6 +51,7 @@ class ServicePool:
             except ServiceError as exc:
                 self._failed[name] = f"{name} could not be provided: {exc}"
                 raise ServiceError(self._failed[name]) from None
+            self._begin_prestart()
         return self._by_kind[name]
 
     def _provide(self, name: str) -> Any:
@@ -66,35 +72,82 @@ class ServicePool:
     def private(self, name: str) -> DisruptableService:
         """An instance of ``name`` for this session alone, that a fault scenario may pause,
         kill and restart without touching what other tests (or xdist workers, or a later
-        run reusing services) rely on. Started on first use, replaced if a scenario left
-        it unanswering."""
+        run reusing services) rely on. Started on first use (or in the background, see
+        ``prestart_private``), replaced if a scenario left it unanswering."""
+        starting = self._starting.pop(name, None)
+        if starting is not None:
+            self._keep_private(name, starting.result())
         service = self._private.get(name)
         if service is not None and not _answers(name, service):
             service.stop()
             self.started.remove(service)
             service = None
         if service is None:
-            backend, _ = choose_backend(name, self.options)
-            if backend == "external":
-                raise ServiceError(
-                    f"a fault scenario needs an {name} it may kill; the external backend "
-                    "gives only yours: run it with the local or docker backend"
-                )
-            config = self.options.config(name)
-            kind = registry.kind(name)
-            service = (
-                kind.start_local(config, detached=False)
-                if backend == "local"
-                else start_container(kind, config, float(config.startup_timeout))
-            )
-            self.started.append(service)
-            self._private[name] = service
+            service = self._keep_private(name, self._start_private(name))
         assert isinstance(service, DisruptableService), f"{name}: {service!r} cannot be disrupted"
         return service
 
+    def prestart_private(self, names: Iterable[str]) -> None:
+        """Start the private instances that the session's scenarios declare they disrupt
+        (``@pytest.mark.disrupts``) in the background while other tests run, from when the
+        first shared service is up (two nodes starting at once on 2 cores take as long as
+        one after the other): a node's start (8 s here) leaves the suite's critical path."""
+        self._prestart.update(names)
+
+    def _begin_prestart(self) -> None:
+        for name in sorted(self._prestart - set(self._private) - set(self._starting)):
+            self._starting[name] = _Starting(functools.partial(self._start_private, name))
+        self._prestart.clear()
+
+    def _start_private(self, name: str) -> Any:
+        backend, _ = choose_backend(name, self.options)
+        if backend == "external":
+            raise ServiceError(
+                f"a fault scenario needs an {name} it may kill; the external backend "
+                "gives only yours: run it with the local or docker backend"
+            )
+        config = self.options.config(name)
+        kind = registry.kind(name)
+        if backend == "local":
+            return kind.start_local(config, detached=False)
+        return start_container(kind, config, float(config.startup_timeout))
+
+    def _keep_private(self, name: str, service: Any) -> Any:
+        self.started.append(service)
+        self._private[name] = service
+        return service
+
     def close(self) -> None:
+        for starting in self._starting.values():  # never used: stopped all the same
+            with contextlib.suppress(Exception):  # one that failed has nothing to stop
+                self.started.append(starting.result())
+        self._starting.clear()
         for service in reversed(self.started):  # kept: the summary lists them afterwards
             service.stop()
+
+
+class _Starting:
+    """A service start in a thread of its own; ``result()`` waits for it, and raises what
+    the start raised."""
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self._service: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="harness-prestart", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._service = self._start()
+        except BaseException as exc:  # handed to whoever waits for the service
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._service
 
 
 def _answers(name: str, service: Any) -> bool:
@@ -105,10 +158,26 @@ def _answers(name: str, service: Any) -> bool:
     return True
 
 
+def order_disruptive(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios that disrupt a private instance run last in a plain session, so that the
+    instance starts in the background while the others run; first under xdist (which
+    starts none early), so that the longest tests do not end the run on one worker."""
+    disrupts = [item for item in items if item.get_closest_marker("disrupts")]
+    if not disrupts:
+        return
+    others = [item for item in items if not item.get_closest_marker("disrupts")]
+    xdist = hasattr(config, "workerinput")
+    items[:] = disrupts + others if xdist else others + disrupts
+
+
 @pytest.fixture(scope="session")
 def harness_services(request: pytest.FixtureRequest) -> Iterator[ServicePool]:
     pool = ServicePool(request.config.stash[OPTIONS_KEY])
     request.config.stash[POOL_KEY] = pool
+    if not hasattr(request.config, "workerinput"):  # xdist workers each run but a share
+        pool.prestart_private(
+            {m.args[0] for item in request.session.items for m in item.iter_markers("disrupts")}
+        )
     try:
         yield pool
     finally:

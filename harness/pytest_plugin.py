@@ -27,6 +27,7 @@ from harness.plugin_services import (
     POOL_KEY,
     harness_services,
     kind_fixtures,
+    order_disruptive,
     private_service,
     run_namespace,
 )
@@ -69,6 +70,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "services: needs real services (Elasticsearch, a source)")
     config.addinivalue_line("markers", "scenario: a standard-suite scenario of a connector")
+    config.addinivalue_line(
+        "markers",
+        "disrupts(kind): a scenario that pauses, kills or restarts its own instance of a "
+        "service kind (private_service); the session starts that instance in the background",
+    )
     config.addinivalue_line(
         "markers", "requires(*capabilities): a scenario that only connectors declaring them run"
     )
@@ -114,8 +120,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     generate_ids(metafunc)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_scenarios(items)
+    order_disruptive(config, items)
 
 
 def _teardown_on_sigterm() -> None:
