@@ -17,7 +17,7 @@ from tests.harness.helpers import running, wait_until
 pytestmark = pytest.mark.services
 
 INNER_TEST = textwrap.dedent("""
-    import json, os, pathlib, signal
+    import json, os, pathlib, time
     from harness.atomic import write_atomic
 
     def test_inner(request):
@@ -31,7 +31,10 @@ INNER_TEST = textwrap.dedent("""
         write_atomic(pathlib.Path(os.environ["INNER_OUT"]), json.dumps(record))
         if os.environ["INNER_MODE"] == "fail":
             assert False, "deliberate failure"
-        signal.pause()  # stand still until the outer test signals us
+        # Stand still until the outer test signals us. Not signal.pause(): a signal that
+        # lands between the record's write and pause(2) is handled, and pause waits on.
+        while True:
+            time.sleep(0.2)
 """)
 
 
