@@ -38,6 +38,16 @@ INNER_TEST = textwrap.dedent("""
 """)
 
 
+# The inner pytest, with Ctrl-C's default meaning even when this run was started where
+# SIGINT is ignored (a background job of a shell without job control): ignored signals
+# are inherited, and Python then installs no KeyboardInterrupt handler.
+INNER_MAIN = (
+    "import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '--backend', 'local', "
+    "'test_inner.py']))"
+)
+
+
 def run_inner(tmp_path: Path, service_tmpdir: Path, services: str, mode: str, sig: int | None):
     (tmp_path / "test_inner.py").write_text(INNER_TEST)
     out = tmp_path / "record.json"
@@ -51,17 +61,7 @@ def run_inner(tmp_path: Path, service_tmpdir: Path, services: str, mode: str, si
     )
     with log.open("w") as handle:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--backend",
-                "local",
-                "test_inner.py",
-            ],
+            [sys.executable, "-c", INNER_MAIN],
             cwd=tmp_path,
             env=env,
             stdout=handle,
