@@ -83,9 +83,7 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
         allow_mass_delete=args.allow_mass_delete,
         bulk_concurrency=args.concurrency,
         bulk_transport=transport,
-        bulk_retry_seconds=es.settings.retry_deadline,
-        bulk_backoff_seconds=es.settings.retry_backoff,
-        bulk_backoff_cap_seconds=es.settings.retry_backoff_cap,
+        **es.retry_options(),
     )
     job_type = (
         JobType.INCREMENTAL
@@ -158,12 +156,7 @@ async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     transport = HttpBulkTransport(es.settings)
     try:
-        options = SyncOptions.from_env(
-            bulk_transport=transport,
-            bulk_retry_seconds=es.settings.retry_deadline,
-            bulk_backoff_seconds=es.settings.retry_backoff,
-            bulk_backoff_cap_seconds=es.settings.retry_backoff_cap,
-        )
+        options = SyncOptions.from_env(bulk_transport=transport, **es.retry_options())
         await ConnectorsService(es.client, args.poll_interval, options).run()
     finally:
         await transport.close()
@@ -219,6 +212,14 @@ class Es:
 
     client: EsClient
     settings: EsSettings
+
+    def retry_options(self) -> dict[str, float]:
+        """How the bulk sink retries: as the client does, from the same settings."""
+        return {
+            "bulk_retry_seconds": self.settings.retry_deadline,
+            "bulk_backoff_seconds": self.settings.retry_backoff,
+            "bulk_backoff_cap_seconds": self.settings.retry_backoff_cap,
+        }
 
 
 async def _run(args: argparse.Namespace) -> int:

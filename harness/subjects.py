@@ -203,17 +203,24 @@ class CliSubject:
         self.env: dict[str, str] = {}
         self._saved: dict[tuple[str, str], dict[str, Any]] = {}  # (ES, id) -> spec saved
 
-    def create(self, spec: ConnectorSpec) -> subprocess.CompletedProcess[str]:
-        """``connectors create``, unless this very spec was saved already: a second
+    def _unsaved(self, spec: ConnectorSpec) -> tuple[tuple[str, str], dict[str, Any]] | None:
+        """(its key, its dict) when this very spec is not saved yet, else None: a second
         interpreter start per sync would double the suite's fixed cost."""
         wanted, key = spec.to_dict(), (self.endpoint.url, spec.id)
         if self._saved.get(key) == wanted:
+            return None
+        self._saved.pop(key, None)
+        return key, wanted
+
+    def create(self, spec: ConnectorSpec) -> subprocess.CompletedProcess[str]:
+        """``connectors create``, unless this very spec was saved already."""
+        unsaved = self._unsaved(spec)
+        if unsaved is None:
             return subprocess.CompletedProcess(["connectors", "create"], 0, "", "")
+        key, wanted = unsaved
         done = create_connector(self.endpoint, wanted, self.env)
         if done.returncode == 0:
             self._saved[key] = wanted
-        else:
-            self._saved.pop(key, None)
         return done
 
     def sync(
@@ -222,11 +229,11 @@ class CliSubject:
         """``connectors sync``; ``sync --config`` when this spec is not saved yet, so that
         saving costs no interpreter start of its own."""
         started = time.perf_counter()
-        wanted, key = spec.to_dict(), (self.endpoint.url, spec.id)
-        if self._saved.get(key) == wanted:
+        unsaved = self._unsaved(spec)
+        if unsaved is None:
             done = sync_connector(self.endpoint, spec.id, mode, allow_mass_delete, self.env)
         else:
-            self._saved.pop(key, None)
+            key, wanted = unsaved
             done = save_and_sync(self.endpoint, wanted, mode, allow_mass_delete, self.env)
             saved, marker, rest = done.stderr.partition(f"connector {spec.id} (")
             if not marker:  # refused before it was saved
