@@ -12,6 +12,7 @@ from connectors.es import lease
 from connectors.es.rest import ConflictError, EsClient, NotFoundError
 from connectors.es.state import (
     CONNECTORS_INDEX,
+    RUNNABLE,
     ConnectorStore,
     JobStatus,
     JobStore,
@@ -22,7 +23,7 @@ from connectors.es.state import (
     now,
 )
 from connectors.jobs import run_job
-from connectors.liveness import give_up_for_lost, reclaim_lost_jobs
+from connectors.liveness import end_replaced, reclaim_lost_jobs
 from connectors.registry import load_source
 from connectors.schedule import schedule_problems
 from connectors.sync import SyncOptions, SyncResult
@@ -129,22 +130,61 @@ async def sync_connector(
     """Run an on-demand job here, to its end state. It takes the connector's lease first,
     so it never runs beside another sync of the connector, and its job is created already
     in progress, so nothing is left pending for a service if this process dies."""
+    try:
+        grant = await start_on_demand_job(client, connector_id, JobType(job_type))
+    except lease.LeaseHeld as exc:
+        return JobOutcome(new_job_id(), JobStatus.ERROR, None, str(exc))
+    status, result, error = await run_job(client, grant, options)
+    return JobOutcome(grant.job_id, status, result, error)
+
+
+async def start_on_demand_job(
+    client: EsClient, connector_id: str, job_type: JobType
+) -> lease.Grant:
+    """The connector's lease, then its job created already in progress under it; a dead
+    lease taken over has its job ended first. Raises LeaseHeld while another job runs."""
     await ensure_state_indices(client)
     connector = await ConnectorStore(client).get(connector_id)
     job_id = new_job_id()
-    try:
-        expired = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
-    except lease.LeaseHeld as exc:
-        return JobOutcome(job_id, JobStatus.ERROR, None, str(exc))
-    if expired:
-        await give_up_for_lost(client, expired["job_id"], expired.get("worker", "?"))
+    grant = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
+    await end_replaced(client, grant)
     await reclaim_lost_jobs(client)  # when no service runs, one-shot syncs do it
     try:
         await JobStore(client).create(
-            connector, JobType(job_type), TriggerMethod.ON_DEMAND, job_id=job_id, claimed=True
+            connector, job_type, TriggerMethod.ON_DEMAND, job_id=job_id, claimed=True
         )
     except BaseException:
-        await lease.release(client, connector_id, job_id)
+        await lease.release(client, connector_id, grant.token)
         raise
-    status, result, error = await run_job(client, job_id, options)
-    return JobOutcome(job_id, status, result, error)
+    return grant
+
+
+class CancelRefused(ValueError):
+    """The job cannot be canceled (it has ended, or does not exist)."""
+
+
+async def cancel_job(client: EsClient, job_id: str) -> JobStatus:
+    """Cancel a job: a pending or suspended one ends at once (``canceled``), a running one
+    is asked to stop (``canceling``; its worker ends it at its next batch, or the sweep
+    does if the worker is gone). A job that has ended is refused, and nothing changes.
+    Returns the status written."""
+    jobs = JobStore(client)
+    for _ in range(SAVE_ATTEMPTS):
+        job = await jobs.get(job_id)
+        status = JobStatus(job["status"])
+        if status.is_terminal:
+            when = job.get("completed_at") or job.get("canceled_at") or "?"
+            raise CancelRefused(
+                f"job {job_id} has already ended ({status} at {when}); there is nothing to cancel"
+            )
+        if status == JobStatus.CANCELING:
+            return status
+        if status in RUNNABLE:
+            target = JobStatus.CANCELED
+            fields = {"status": target, "canceled_at": now(), "completed_at": now(),
+                      "error": "canceled on request before it ran"}  # fmt: skip
+        else:
+            target, fields = JobStatus.CANCELING, {"status": JobStatus.CANCELING}
+        if await jobs.update_if(job_id, fields, (status,)) is None:
+            return target
+    raise CancelRefused(f"job {job_id} kept changing while it was canceled; try again")

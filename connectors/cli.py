@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from connectors import defaults
-from connectors.api import ConnectorSpecError, save_connector, sync_connector
+from connectors.api import ConnectorSpecError, cancel_job, save_connector, sync_connector
 from connectors.config import ConfigError
 from connectors.es.bulk_transport import HttpBulkTransport
 from connectors.es.client import EsSettings, es_client
@@ -147,8 +147,11 @@ async def cmd_jobs(es: Es, args: argparse.Namespace) -> int:
 
 
 async def cmd_cancel(es: Es, args: argparse.Namespace) -> int:
-    await JobStore(es.client).update(args.job_id, {"status": JobStatus.CANCELING})
-    print(f"cancelation of job {args.job_id} requested")
+    status = await cancel_job(es.client, args.job_id)
+    if status == JobStatus.CANCELED:
+        print(f"job {args.job_id} canceled (it had not started)")
+    else:
+        print(f"cancelation of job {args.job_id} requested; it stops at its next batch")
     return 0
 
 
@@ -196,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list sync jobs")
     jobs.add_argument("connector_id", nargs="?")
     jobs.set_defaults(func=cmd_jobs)
-    cancel = sub.add_parser("cancel", help="ask a running sync job to stop")
+    cancel = sub.add_parser(
+        "cancel", help="cancel a pending sync job, or ask a running one to stop"
+    )
     cancel.add_argument("job_id")
     cancel.set_defaults(func=cmd_cancel)
     service = sub.add_parser("service", help="run scheduled and pending syncs until SIGTERM")

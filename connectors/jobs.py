@@ -14,9 +14,9 @@ from connectors.basic_rules import parse_basic_rules
 from connectors.config import ConfigError
 from connectors.es import lease
 from connectors.es.rest import EsClient
-from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType, now
+from connectors.es.state import RUNNABLE, ConnectorStore, JobStatus, JobStore, JobType, now
 from connectors.filtered_source import BasicRulesSource
-from connectors.liveness import heartbeat
+from connectors.liveness import LIVE, heartbeat
 from connectors.registry import UnknownSourceError, load_source
 from connectors.source import SourceError
 from connectors.sync import SyncCanceled, SyncOptions, SyncResult, full_sync, incremental_sync
@@ -42,11 +42,13 @@ def configuration_values(connector: dict[str, Any]) -> dict[str, Any]:
 
 async def run_job(
     client: EsClient,
-    job_id: str,
+    grant: lease.Grant,
     options: SyncOptions | None = None,
     stopping: Callable[[], bool] = lambda: False,
 ) -> tuple[JobStatus, SyncResult | None, str | None]:
-    """Run a claimed job to its end state; returns (status, result, error)."""
+    """Run a job claimed under ``grant`` to its end state; returns (status, result,
+    error)."""
+    job_id = grant.job_id
     jobs, connectors = JobStore(client), ConnectorStore(client)
     job = await jobs.get(job_id)
     connector = await connectors.get(job["connector"]["id"])
@@ -68,20 +70,29 @@ async def run_job(
         current = await jobs.get(job_id)
         if current["status"] == JobStatus.CANCELING:
             raise SyncCanceled("canceled on request")
+        if current["status"] not in LIVE:
+            raise JobLost(f"job {job_id} was ended elsewhere: {current['status']}")
 
     options.checkpoint = checkpoint
-    async with heartbeat(client, job_id, connector["id"]) as lost:
-        return await _run(client, job_id, job, connector, options)
+    async with heartbeat(client, grant) as lost:
+        return await _run(client, grant, job, connector, options)
 
 
 async def _run(
     client: EsClient,
-    job_id: str,
+    grant: lease.Grant,
     job: dict[str, Any],
     connector: dict[str, Any],
     options: SyncOptions,
 ) -> tuple[JobStatus, SyncResult | None, str | None]:
+    job_id = grant.job_id
     result: SyncResult | None = None
+
+    async def end(
+        status: JobStatus, error: str | None, result: SyncResult | None = None
+    ) -> tuple[JobStatus, SyncResult | None, str | None]:
+        return await end_job(client, job_id, connector, status, error, result, grant)
+
     try:
         source_class = load_source(connector["service_type"])
         source = source_class(configuration_values(connector))
@@ -104,20 +115,19 @@ async def _run(
     except JobLost as exc:  # its end was written by whoever gave it up
         return JobStatus.ERROR, result, str(exc)
     except Suspended as exc:
-        return await end_job(client, job_id, connector, JobStatus.SUSPENDED, str(exc))
+        return await end(JobStatus.SUSPENDED, str(exc))
     except SyncCanceled as exc:
-        return await end_job(client, job_id, connector, JobStatus.CANCELED, str(exc))
+        return await end(JobStatus.CANCELED, str(exc))
     except (ConfigError, SourceError, UnknownSourceError, AccessControlUnsupported) as exc:
-        return await end_job(client, job_id, connector, JobStatus.ERROR, str(exc))
+        return await end(JobStatus.ERROR, str(exc))
     except Exception as exc:  # anything else: reported on the job, never swallowed silently
-        reason = f"{type(exc).__name__}: {exc}"
-        return await end_job(client, job_id, connector, JobStatus.ERROR, reason, result)
+        return await end(JobStatus.ERROR, f"{type(exc).__name__}: {exc}", result)
     if result.ok:
-        return await end_job(client, job_id, connector, JobStatus.COMPLETED, None, result)
+        return await end(JobStatus.COMPLETED, None, result)
     reason = result.error or f"{result.failed} documents failed: " + "; ".join(
         f"{f.doc_id}: {f.error_type} {f.reason}" for f in result.failures[:3]
     )
-    return await end_job(client, job_id, connector, JobStatus.ERROR, reason, result)
+    return await end(JobStatus.ERROR, reason, result)
 
 
 async def end_job(
@@ -127,11 +137,17 @@ async def end_job(
     status: JobStatus,
     error: str | None,
     result: SyncResult | None = None,
+    grant: lease.Grant | None = None,
 ) -> tuple[JobStatus, SyncResult | None, str | None]:
     """The one way a job ends: the job record and the connector document follow it
     together. A suspended job is not ended (it resumes), so the connector is left as is;
     the cursor moves only with a completed incremental sync. ``connector`` None: it was
-    deleted, and only the job record is left to end."""
+    deleted, and only the job record is left to end.
+
+    The end is written only while the job is still this worker's: under ``grant`` it
+    must be live and its lease this grant's; without one (a pending job whose connector
+    is gone) it must still be runnable. Otherwise someone else ended it (a sweep that
+    gave it up for lost, a service ending it): that end stands, and is what is returned."""
     fields: dict[str, Any] = {"status": status, "error": error, "last_seen": now()}
     if result is not None and connector is not None:
         index = connector["index_name"]
@@ -141,10 +157,15 @@ async def end_job(
         fields["canceled_at"] = now()
     elif status.is_terminal:
         fields["completed_at"] = now()
-    await JobStore(client).update(job_id, fields)
-    if connector is None:
+    expected = LIVE if grant else RUNNABLE
+    if grant is not None and not await lease.holds(client, grant):
+        return JobStatus.ERROR, result, _lost(job_id, await JobStore(client).get(job_id))
+    taken = await JobStore(client).update_if(job_id, fields, expected)
+    if taken is not None:
+        return JobStatus.ERROR, result, _lost(job_id, taken)
+    if connector is None or grant is None:
         return status, result, error
-    await lease.release(client, connector["id"], job_id)  # suspended too: another may resume
+    await lease.release(client, connector["id"], grant.token)  # suspended too: may resume
     if not status.is_terminal:
         return status, result, error
     follows: dict[str, Any] = {
@@ -158,6 +179,13 @@ async def end_job(
             follows["sync_cursor"] = result.cursor  # only now that the sync succeeded
     await ConnectorStore(client).update(connector["id"], follows)
     return status, result, error
+
+
+def _lost(job_id: str, job: dict[str, Any]) -> str:
+    return (
+        f"job {job_id} was taken from this worker: it is {job['status']} "
+        f"({job.get('error') or 'no reason given'})"
+    )
 
 
 async def _counts(client: EsClient, index: str, result: SyncResult) -> dict[str, Any]:

@@ -1,6 +1,10 @@
-"""Jobs that cannot be orphaned: a job runs only under its connector's lease, a heartbeat
-renews the lease while it runs, and a job whose heartbeat stopped is given up for lost --
-by a service noticing it, or by the next sync of the same connector taking the lease."""
+"""Jobs that cannot be orphaned or run twice: a job runs only under its connector's lease,
+a heartbeat renews the lease while it runs, and a job left without a live lease is ended
+-- by a service's sweep, or by the next sync of the same connector taking the lease.
+
+Every write here is conditional (seq_no/primary_term) and re-judged after a conflict, so
+several services can list, claim and sweep the same jobs at once: a claim that loses
+changes nothing, and a job is ended once, by whoever wins."""
 
 from __future__ import annotations
 
@@ -8,101 +12,152 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
-from connectors import defaults
+from connectors import clock, defaults
 from connectors.es import lease
 from connectors.es.rest import ConflictError, EsClient, NotFoundError
-from connectors.es.state import JOBS_INDEX, ConnectorStore, JobStatus, JobStore, now
+from connectors.es.state import (
+    CONNECTORS_INDEX,
+    JOBS_INDEX,
+    ConnectorStore,
+    JobStatus,
+    JobStore,
+    now,
+)
 
 log = logging.getLogger("connectors.liveness")
 LIVE = (JobStatus.IN_PROGRESS, JobStatus.CANCELING)
+ATTEMPTS = 8
 
 
-async def claim_job(client: EsClient, job_id: str) -> bool:
-    """Take a pending job: its connector's lease first, then the job itself. False when
-    another job of the connector runs, or another worker claimed this one."""
-    jobs = JobStore(client)
-    job = await jobs.get(job_id)
-    connector_id = job["connector"]["id"]
+async def claim_job(client: EsClient, job: dict[str, Any]) -> lease.Grant | None:
+    """Take a job as a listing found it (runnable then; maybe not any more, as another
+    worker may have listed it too): its connector's lease first, then the job itself.
+    None when another job of the connector (or this one, on another worker) runs, or
+    another worker claimed this one; then nothing this call wrote is left behind."""
+    job_id, connector_id = job["id"], job["connector"]["id"]
     try:
-        expired = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
+        grant = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
     except lease.LeaseHeld as exc:
         log.info("job %s waits: %s", job_id, exc)
-        return False
-    if expired:
-        await give_up_for_lost(client, expired["job_id"], expired.get("worker", "?"))
-    if not await jobs.claim(job_id):
-        await lease.release(client, connector_id, job_id)
-        return False
-    return True
+        return None
+    await end_replaced(client, grant)
+    if not await JobStore(client).claim(job_id):
+        await lease.release(client, connector_id, grant.token)
+        return None
+    return grant
 
 
-async def give_up_for_lost(client: EsClient, job_id: str, worker: str) -> None:
-    """End a job whose worker stopped renewing its lease (killed, or cut off)."""
+async def end_replaced(client: EsClient, grant: lease.Grant) -> None:
+    """The lease a grant took over was dead: end its job (unless it is this very job,
+    resumed after its worker died: then the new run carries it on)."""
+    if grant.replaced and grant.replaced["job_id"] != grant.job_id:
+        await give_up_for_lost(client, grant.replaced["job_id"], grant.replaced.get("worker", "?"))
+
+
+async def give_up_for_lost(client: EsClient, job_id: str, worker: str) -> bool:
+    """End a live job that has no live lease (its worker was killed, frozen or cut off):
+    ``error`` naming the lost worker, or ``canceled`` if a cancelation was waiting for it.
+    True if this call ended it; False if it was ended, or is alive, after all."""
+    for _ in range(ATTEMPTS):
+        try:
+            hit = await client.get(index=JOBS_INDEX, id=job_id)
+        except NotFoundError:
+            return False
+        job = hit["_source"]
+        if job["status"] not in LIVE:
+            return False
+        connector_id = job["connector"]["id"]
+        held = await _lease_of(client, connector_id)
+        if held and held["job_id"] == job_id and lease.is_live(held):
+            return False
+        if job["status"] == JobStatus.CANCELING:
+            status, reason = JobStatus.CANCELED, "canceled on request; its worker was gone"
+        else:
+            status = JobStatus.ERROR
+            reason = (
+                f"worker lost: job {job_id} on {worker} was last heard of at "
+                f"{job.get('last_seen')}; no heartbeat for {defaults.LEASE_SECONDS:.0f}s"
+            )
+        ended = {"status": status, "error": reason, "completed_at": now()}
+        if status == JobStatus.CANCELED:
+            ended["canceled_at"] = ended["completed_at"]
+        try:
+            await client.update(
+                index=JOBS_INDEX,
+                id=job_id,
+                if_seq_no=hit["_seq_no"],
+                if_primary_term=hit["_primary_term"],
+                doc=ended,
+                refresh=True,
+            )
+        except ConflictError:  # its worker, a heartbeat or another sweep wrote: judge again
+            continue
+        log.warning("job %s: %s", job_id, reason)
+        with contextlib.suppress(NotFoundError):  # the connector may be gone with its job left
+            await ConnectorStore(client).update(
+                connector_id,
+                {"last_sync_status": status, "last_sync_error": reason, "last_synced": now()},
+            )
+            if held and held["job_id"] == job_id:
+                await lease.release(client, connector_id, held["token"])
+        return True
+    log.warning("job %s kept changing while it was given up for lost; next sweep", job_id)
+    return False
+
+
+async def _lease_of(client: EsClient, connector_id: str) -> dict[str, Any] | None:
     try:
-        hit = await client.get(index=JOBS_INDEX, id=job_id)
+        hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
     except NotFoundError:
-        return
-    job = hit["_source"]
-    if job["status"] not in LIVE:
-        return
-    reason = (
-        f"worker lost: job {job_id} on {worker} was last heard of at {job.get('last_seen')}; "
-        f"no heartbeat for {defaults.LEASE_SECONDS:.0f}s"
-    )
-    try:  # only if nobody (its worker, another reclaimer) wrote to it meanwhile
-        await client.update(
-            index=JOBS_INDEX,
-            id=job_id,
-            if_seq_no=hit["_seq_no"],
-            if_primary_term=hit["_primary_term"],
-            doc={"status": JobStatus.ERROR, "error": reason, "completed_at": now()},
-            refresh=True,
-        )
-    except ConflictError:
-        return
-    log.warning("%s", reason)
-    connector_id = job["connector"]["id"]
-    with contextlib.suppress(NotFoundError):  # the connector may be gone with its job left
-        await ConnectorStore(client).update(
-            connector_id,
-            {"last_sync_status": JobStatus.ERROR, "last_sync_error": reason, "last_synced": now()},
-        )
-        await lease.release(client, connector_id, job_id)
+        return None
+    found: dict[str, Any] | None = hit["_source"].get(lease.FIELD)
+    return found
 
 
-async def reclaim_lost_jobs(client: EsClient) -> list[str]:
-    """Give up every live job not heard of for a lease's length (a service does this on
-    each tick, so a killed one-shot sync does not stay in_progress forever)."""
+async def reclaim_lost_jobs(client: EsClient, connector_id: str | None = None) -> list[str]:
+    """End every live job (of ``connector_id``, or of any connector) that has no live
+    lease and was not heard of for a lease's length, or never (a service does this on each
+    tick, and so does a one-shot sync, so a killed sync does not stay in_progress forever).
+    A job another framework runs in the same index has no lease of ours: its own heartbeat
+    (last_seen) keeps it."""
     if not await client.indices.exists(index=JOBS_INDEX):
         return []
+    cutoff = clock.iso(clock.seconds() - defaults.LEASE_SECONDS)
+    filters: list[dict[str, Any]] = [{"terms": {"status": list(LIVE)}}]
+    if connector_id is not None:
+        filters.append({"term": {"connector.id": connector_id}})
     found = await client.search(
         index=JOBS_INDEX,
         size=100,
         query={
             "bool": {
-                "filter": [
-                    {"terms": {"status": list(LIVE)}},
-                    {"range": {"last_seen": {"lt": f"now-{int(defaults.LEASE_SECONDS)}s"}}},
-                ]
+                "filter": filters,
+                "should": [
+                    {"range": {"last_seen": {"lt": cutoff}}},
+                    {"bool": {"must_not": {"exists": {"field": "last_seen"}}}},
+                ],
+                "minimum_should_match": 1,
             }
         },
     )
     lost = []
     for hit in found["hits"]["hits"]:
         try:
-            await give_up_for_lost(client, hit["_id"], hit["_source"].get("worker_hostname", "?"))
-        except Exception as exc:  # best effort: the next reclaimer tries again
+            ended = await give_up_for_lost(
+                client, hit["_id"], hit["_source"].get("worker_hostname", "?")
+            )
+        except Exception as exc:  # best effort: the next sweep tries again
             log.warning("could not give up lost job %s: %s", hit["_id"], exc)
             continue
-        lost.append(hit["_id"])
+        if ended:
+            lost.append(hit["_id"])
     return lost
 
 
 @contextlib.asynccontextmanager
-async def heartbeat(
-    client: EsClient, job_id: str, connector_id: str
-) -> AsyncIterator[asyncio.Event]:
+async def heartbeat(client: EsClient, grant: lease.Grant) -> AsyncIterator[asyncio.Event]:
     """Renew the lease and the job's last_seen in the background while the block runs.
     The event is set if the lease was lost: the job must stop without writing its end."""
     lost = asyncio.Event()
@@ -111,14 +166,13 @@ async def heartbeat(
         while True:
             await asyncio.sleep(defaults.HEARTBEAT_SECONDS)  # a period, not a wait for state
             try:
-                await lease.renew(client, connector_id, job_id, defaults.LEASE_SECONDS)
-                await JobStore(client).update(job_id, {"last_seen": now()}, refresh=False)
+                await beat_once(client, grant)
             except lease.LeaseLost as exc:
                 log.error("%s", exc)
                 lost.set()
                 return
             except Exception as exc:  # Elasticsearch away: the next beat tries again
-                log.warning("heartbeat of job %s failed: %s", job_id, exc)
+                log.warning("heartbeat of job %s failed: %s", grant.job_id, exc)
 
     task = asyncio.create_task(beat())
     try:
@@ -127,3 +181,10 @@ async def heartbeat(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def beat_once(client: EsClient, grant: lease.Grant) -> None:
+    """One heartbeat: the lease first (LeaseLost if it is no longer this grant's), then
+    the job's last_seen."""
+    await lease.renew(client, grant, defaults.LEASE_SECONDS)
+    await JobStore(client).update(grant.job_id, {"last_seen": now()}, refresh=False)

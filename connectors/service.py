@@ -80,7 +80,8 @@ class ConnectorsService:
                 return
             if not await self._connector_exists(job):
                 continue
-            if await claim_job(self.client, job["id"]):
+            grant = await claim_job(self.client, job)
+            if grant is not None:
                 log.info(
                     "running %s sync job %s for %s",
                     job["job_type"],
@@ -88,7 +89,7 @@ class ConnectorsService:
                     job["connector"]["id"],
                 )
                 status, _result, error = await run_job(
-                    self.client, job["id"], self.options, stopping=self._stop.is_set
+                    self.client, grant, self.options, stopping=self._stop.is_set
                 )
                 log.info("job %s: %s%s", job["id"], status, f" ({error})" if error else "")
 

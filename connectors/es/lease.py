@@ -1,71 +1,112 @@
-"""One sync per connector at a time: a lease on the connector document, taken with
-optimistic concurrency (seq_no / primary_term), renewed by the running job's heartbeat, and
-given up when the job ends. A lease not renewed in time has expired: its holder is lost."""
+"""One sync per connector at a time: a lease on the connector document.
+
+Every grant carries a token of its own, and renewing or releasing a lease is allowed only
+to the holder of that token. The job id alone is not enough: two workers that both saw
+the same pending job would each take the other's lease for their own, and the loser's
+clean-up would then free the winner's lease (two services lost each other's jobs that
+way). Every write is conditional on the document's seq_no/primary_term, so a write that
+lost a race changes nothing and is re-read and re-judged. A lease not renewed before it
+expires is dead; so is one whose job has ended (its worker died between the two writes).
+"""
 
 from __future__ import annotations
 
+import secrets
 import socket
-import time
+from dataclasses import dataclass
 from typing import Any
 
-from connectors.es.rest import ConflictError, EsClient
-from connectors.es.state import CONNECTORS_INDEX, now
+from connectors import clock
+from connectors.es.rest import ConflictError, EsClient, NotFoundError
+from connectors.es.state import CONNECTORS_INDEX, JOBS_INDEX, JobStatus
 
 FIELD = "sync_lease"
-ATTEMPTS = 5  # conflicting writers are other workers taking or renewing the same lease
+ATTEMPTS = 8  # conflicting writers are other workers taking or renewing the same lease
 
 
 class LeaseHeld(RuntimeError):
-    """Another job holds the connector's lease and is alive."""
+    """Another claim holds the connector's lease and is alive."""
 
 
 class LeaseLost(RuntimeError):
-    """This job's lease expired and was taken over (the job was given up for lost)."""
+    """This claim's lease expired and was taken over, or was never written."""
 
 
-async def acquire(
-    client: EsClient, connector_id: str, job_id: str, ttl: float
-) -> dict[str, Any] | None:
-    """Take the lease for ``job_id``; return the expired lease it replaced, if any (its
-    job is lost), or raise LeaseHeld naming the job that has it."""
+@dataclass(frozen=True)
+class Grant:
+    """A lease taken: the job it is for, the token that proves it, and the dead lease it
+    replaced, if any (that lease's job is lost and must be ended by the taker)."""
+
+    connector_id: str
+    job_id: str
+    token: str
+    replaced: dict[str, Any] | None = None
+
+
+def is_live(lease: dict[str, Any] | None) -> bool:
+    return bool(lease) and float(lease["expires_at"]) > clock.seconds()  # type: ignore[index]
+
+
+async def acquire(client: EsClient, connector_id: str, job_id: str, ttl: float) -> Grant:
+    """Take the lease for ``job_id`` under a new token, or raise LeaseHeld naming the
+    job whose live lease it is (whatever that job's id: the same job run by another
+    worker is held just the same)."""
+    token = secrets.token_hex(8)
     for _ in range(ATTEMPTS):
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
-        lease = hit["_source"].get(FIELD)
-        if lease and lease["job_id"] != job_id and lease["expires_at"] > time.time():
+        current = hit["_source"].get(FIELD)
+        if is_live(current) and not await _job_ended(client, current["job_id"]):
             raise LeaseHeld(
-                f"connector {connector_id!r} is being synced by job {lease['job_id']} on "
-                f"{lease['worker']} (since {lease['acquired_at']}); one sync per connector "
+                f"connector {connector_id!r} is being synced by job {current['job_id']} on "
+                f"{current['worker']} (since {current['acquired_at']}); one sync per connector "
                 "runs at a time: wait for it, or cancel it with `connectors cancel`"
             )
         try:
-            await _write(client, hit, _lease(job_id, ttl))
+            await _write(client, hit, _lease(job_id, token, ttl))
         except ConflictError:
             continue
-        return lease if lease and lease["job_id"] != job_id else None
+        return Grant(connector_id, job_id, token, current or None)
     raise LeaseHeld(f"connector {connector_id!r}: its lease is contended by other workers")
 
 
-async def renew(client: EsClient, connector_id: str, job_id: str, ttl: float) -> None:
+async def renew(client: EsClient, grant: Grant, ttl: float) -> None:
+    """Push the expiry on, or raise LeaseLost if the lease is no longer this grant's."""
     for _ in range(ATTEMPTS):
-        hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
-        lease = hit["_source"].get(FIELD)
-        if not lease or lease["job_id"] != job_id:
-            holder = lease["job_id"] if lease else "nobody"
-            raise LeaseLost(f"job {job_id} lost its lease on {connector_id!r} (now: {holder})")
+        hit = await client.get(index=CONNECTORS_INDEX, id=grant.connector_id)
+        current = hit["_source"].get(FIELD)
+        if not current or current.get("token") != grant.token:
+            holder = current["job_id"] if current else "nobody"
+            raise LeaseLost(
+                f"job {grant.job_id} lost its lease on {grant.connector_id!r} (now: {holder})"
+            )
         try:
-            await _write(client, hit, lease | {"expires_at": time.time() + ttl})
+            await _write(client, hit, current | {"expires_at": clock.seconds() + ttl})
         except ConflictError:
             continue
         return
-    raise LeaseLost(f"job {job_id} could not renew its lease on {connector_id!r}")
+    raise LeaseLost(f"job {grant.job_id} could not renew its lease on {grant.connector_id!r}")
 
 
-async def release(client: EsClient, connector_id: str, job_id: str) -> None:
-    """Give the lease up if this job still holds it."""
+async def holds(client: EsClient, grant: Grant) -> bool:
+    """Whether the connector's lease is still this grant's (expired or not: an expired
+    lease that nobody took over is still its holder's to end its job under)."""
+    try:
+        hit = await client.get(index=CONNECTORS_INDEX, id=grant.connector_id)
+    except NotFoundError:
+        return False
+    current = hit["_source"].get(FIELD)
+    return bool(current) and current.get("token") == grant.token
+
+
+async def release(client: EsClient, connector_id: str, token: str) -> None:
+    """Give the lease up if the holder of ``token`` still has it; anyone else's stays."""
     for _ in range(ATTEMPTS):
-        hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
-        lease = hit["_source"].get(FIELD)
-        if not lease or lease["job_id"] != job_id:
+        try:
+            hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
+        except NotFoundError:
+            return
+        current = hit["_source"].get(FIELD)
+        if not current or current.get("token") != token:
             return
         try:
             await _write(client, hit, None)
@@ -74,12 +115,24 @@ async def release(client: EsClient, connector_id: str, job_id: str) -> None:
         return
 
 
-def _lease(job_id: str, ttl: float) -> dict[str, Any]:
+async def _job_ended(client: EsClient, job_id: str) -> bool:
+    """A lease whose job has ended is dead even before it expires: its worker ended the
+    job and died before freeing it. A job not yet written is not ended (a one-shot sync
+    takes its lease before it creates its job)."""
+    try:
+        hit = await client.get(index=JOBS_INDEX, id=job_id)
+    except NotFoundError:
+        return False
+    return JobStatus(hit["_source"]["status"]).is_terminal
+
+
+def _lease(job_id: str, token: str, ttl: float) -> dict[str, Any]:
     return {
         "job_id": job_id,
+        "token": token,
         "worker": socket.gethostname(),
-        "acquired_at": now(),
-        "expires_at": time.time() + ttl,
+        "acquired_at": clock.iso(),
+        "expires_at": clock.seconds() + ttl,
     }
 
 

@@ -3,13 +3,12 @@ connector protocol (``.elastic-connectors`` and ``.elastic-connectors-sync-jobs`
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import socket
 from enum import StrEnum
 from typing import Any
 
-from connectors import defaults
+from connectors import clock, defaults
 from connectors.es.rest import ConflictError, EsClient, NotFoundError
 
 CONNECTORS_INDEX = ".elastic-connectors"
@@ -44,6 +43,7 @@ class TriggerMethod(StrEnum):
 
 
 RUNNABLE = (JobStatus.PENDING, JobStatus.SUSPENDED)
+PAGE = 500  # connectors read per search
 
 _KEYWORDS = (
     "id",
@@ -65,7 +65,7 @@ def new_job_id() -> str:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
+    return clock.iso()
 
 
 def _mappings() -> dict[str, Any]:
@@ -134,10 +134,19 @@ class ConnectorStore:
         )
 
     async def all(self) -> list[dict[str, Any]]:
+        """Every connector, page after page in id order (a service that saw only the
+        first page would never schedule nor reclaim the others)."""
         if not await self.client.indices.exists(index=CONNECTORS_INDEX):
             return []
-        found = await self.client.search(index=CONNECTORS_INDEX, size=1000, sort=["id"])
-        return [hit["_source"] for hit in found["hits"]["hits"]]
+        found: list[dict[str, Any]] = []
+        after: dict[str, Any] = {}
+        while True:
+            page = await self.client.search(index=CONNECTORS_INDEX, size=PAGE, sort=["id"], **after)
+            hits = page["hits"]["hits"]
+            found += [hit["_source"] for hit in hits]
+            if len(hits) < PAGE:
+                return found
+            after = {"search_after": hits[-1]["sort"]}
 
 
 def _claimed() -> dict[str, Any]:
@@ -202,6 +211,30 @@ class JobStore:
             refresh=refresh,
             retry_on_conflict=defaults.STATE_RETRY_ON_CONFLICT,
         )
+
+    async def update_if(
+        self, job_id: str, fields: dict[str, Any], expected: tuple[JobStatus, ...]
+    ) -> dict[str, Any] | None:
+        """Write ``fields`` only while the job's status is one of ``expected``: None once
+        written, else the job as it is (whoever changed its status meanwhile won). A
+        conflict with a write that kept the status (a heartbeat) is written again."""
+        for _ in range(defaults.STATE_RETRY_ON_CONFLICT):
+            hit = await self.client.get(index=JOBS_INDEX, id=job_id)
+            if hit["_source"]["status"] not in expected:
+                return {"id": job_id, **hit["_source"]}
+            try:
+                await self.client.update(
+                    index=JOBS_INDEX,
+                    id=job_id,
+                    if_seq_no=hit["_seq_no"],
+                    if_primary_term=hit["_primary_term"],
+                    doc=fields,
+                    refresh=True,
+                )
+            except ConflictError:
+                continue
+            return None
+        raise ConflictError(409, f"sync job {job_id} kept changing while its end was written")
 
     async def claim(self, job_id: str) -> bool:
         """Move a runnable job to in_progress unless another worker got it first."""

@@ -9,6 +9,7 @@ from connectors.documents import SourceDocument
 from connectors.es.client import EsSettings, es_client
 from connectors.es.state import ConnectorStore, JobStore, ensure_state_indices
 from connectors.jobs import run_job
+from connectors.liveness import claim_job
 from connectors.source import Operation
 from tests.connectors.fakes import ListSource
 
@@ -32,9 +33,12 @@ def run_with(es_endpoint, index, source, job_type):
                 await store.save(connector)
             jobs = JobStore(client)
             job_id = await jobs.create(connector, job_type, "on_demand")
-            assert await jobs.claim(job_id)
+            listed = await jobs.get(job_id)
+            grant = await claim_job(client, listed)
+            assert grant is not None
+            assert await claim_job(client, listed) is None, "a job is claimed once"
             assert not await jobs.claim(job_id), "a job is claimed once"
-            status, _result, error = await run_job(client, job_id)
+            status, _result, error = await run_job(client, grant)
             return status, error, await jobs.get(job_id), await store.get(index)
         finally:
             await client.request("DELETE", f"/{index}", params={"ignore_unavailable": "true"})

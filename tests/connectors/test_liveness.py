@@ -21,7 +21,7 @@ from connectors.es.state import (
     ensure_state_indices,
     new_job_id,
 )
-from connectors.liveness import reclaim_lost_jobs
+from connectors.liveness import beat_once, claim_job, reclaim_lost_jobs
 from connectors.service import ConnectorsService
 from tests.connectors.fakes import ListSource, docs
 
@@ -199,3 +199,28 @@ def test_concurrent_writes_to_one_job_and_connector_all_land(es_endpoint, index)
     writes, job, connector = with_client(es_endpoint, body)
     for doc in (job, connector):
         assert {f"field_{n}" for n in range(writes)} <= doc.keys()
+
+
+def test_a_claim_that_loses_leaves_the_winners_lease_alone(es_endpoint, index):
+    """Two services list the same pending job; one claims it, then the other tries. The
+    loser must change nothing: the winner keeps its lease and its heartbeat, and no
+    second job of the connector starts beside it (the break: the loser freed the
+    winner's lease, took it for the next job, and every job ended 'worker lost')."""
+
+    async def body(client):
+        connector = await saved_connector(client, index)
+        jobs = JobStore(client)
+        first = await jobs.create(connector, JobType.FULL, TriggerMethod.SCHEDULED)
+        second = await jobs.create(connector, JobType.FULL, TriggerMethod.SCHEDULED)
+        listing = [await jobs.get(first), await jobs.get(second)]  # both services see this
+        winner = await claim_job(client, listing[0])
+        loser = [await claim_job(client, listed) for listed in listing]
+        held = (await ConnectorStore(client).get(index))["sync_lease"]
+        await beat_once(client, winner)  # raises LeaseLost if the loser touched it
+        statuses = [(await jobs.get(j))["status"] for j in (first, second)]
+        return winner, loser, held, statuses
+
+    winner, loser, held, statuses = with_client(es_endpoint, body)
+    assert winner is not None and loser == [None, None]
+    assert held["token"] == winner.token and held["job_id"] == winner.job_id
+    assert statuses == [JobStatus.IN_PROGRESS, JobStatus.PENDING]

@@ -39,12 +39,19 @@ def _no_heartbeat_reclaim() -> None:
 def _no_per_connector_lease() -> None:
     from connectors.es import lease
 
+    async def granted(_client: Any, connector_id: str, job_id: str, _ttl: float) -> Any:
+        return lease.Grant(connector_id, job_id, "no-lease")
+
     async def nothing(*_args: Any, **_kwargs: Any) -> None:
         return None
 
-    lease.acquire = nothing  # type: ignore[assignment]
+    async def always(*_args: Any, **_kwargs: Any) -> bool:
+        return True
+
+    lease.acquire = granted  # type: ignore[assignment]
     lease.renew = nothing  # type: ignore[assignment]
     lease.release = nothing  # type: ignore[assignment]
+    lease.holds = always  # type: ignore[assignment]
 
 
 def _retry_with_new_ids() -> None:
