@@ -5,8 +5,16 @@ cron expression (minute hour day-of-month month day-of-week; ``*``, ``*/n``, ``a
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+# An interval is at least a second and at most a year: beyond that a date overflows, or
+# the connector is never synced (and a float such as 1e12 is a typo, not a plan).
+MIN_INTERVAL_SECONDS = 1
+MAX_INTERVAL_SECONDS = 366 * 24 * 3600
+# Days looked ahead for a cron's next time: weekdays repeat on dates every 28 years
+# (within 1901-2099), so a day that matches none of these never comes.
+CRON_HORIZON_DAYS = 28 * 366
 
 
 def _field(expr: str, low: int, high: int) -> set[int]:
@@ -44,15 +52,31 @@ def matches(fields: list[set[int]], when: dt.datetime) -> bool:
     )
 
 
-def next_run(schedule: int | float | str, after: dt.datetime) -> dt.datetime:
+def next_run(schedule: object, after: dt.datetime) -> dt.datetime:
+    """The first time after ``after`` the schedule fires; ValueError if it cannot be
+    computed (an interval out of range, a cron that never fires)."""
+    if isinstance(schedule, bool) or not isinstance(schedule, (int, float, str)):
+        raise ValueError(f"{schedule!r} is neither seconds nor a cron expression")
     if isinstance(schedule, (int, float)):
+        if not math.isfinite(schedule) or not (
+            MIN_INTERVAL_SECONDS <= schedule <= MAX_INTERVAL_SECONDS
+        ):
+            raise ValueError(
+                f"{schedule!r} seconds is outside {MIN_INTERVAL_SECONDS}-"
+                f"{MAX_INTERVAL_SECONDS} (a second to a year)"
+            )
         return after + dt.timedelta(seconds=float(schedule))
-    fields = parse_cron(schedule)
-    candidate = after.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    for _ in range(366 * 24 * 60):
-        if matches(fields, candidate):
-            return candidate
-        candidate += dt.timedelta(minutes=1)
+    minutes, hours, days, months, weekdays = parse_cron(schedule)
+    start = after.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    day = start.replace(hour=0, minute=0)
+    for _ in range(CRON_HORIZON_DAYS):
+        if day.day in days and day.month in months and (day.weekday() + 1) % 7 in weekdays:
+            for hour in sorted(hours):
+                for minute in sorted(minutes):
+                    candidate = day.replace(hour=hour, minute=minute)
+                    if candidate >= start:
+                        return candidate
+        day += dt.timedelta(days=1)
     raise ValueError(f"cron expression {schedule!r} never fires")
 
 
@@ -81,16 +105,11 @@ def schedule_problems(scheduling: object) -> list[str]:
         interval = spec.get("interval")
         if not spec.get("enabled") and interval is None:
             continue
-        if isinstance(interval, bool) or not isinstance(interval, (int, float, str)):
-            problems.append(f"{where}.interval must be seconds or a cron expression")
-        elif isinstance(interval, (int, float)) and interval <= 0:
-            problems.append(f"{where}.interval must be more than 0 seconds, not {interval}")
-        elif isinstance(interval, str):
-            try:
-                next_run(interval, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-            except ValueError as exc:
-                problems.append(
-                    f"{where}.interval {interval!r} is not a schedule: {exc} "
-                    "(give seconds, or 5 cron fields such as '0 3 * * *')"
-                )
+        try:
+            next_run(interval, dt.datetime.now(dt.UTC))
+        except ValueError as exc:
+            problems.append(
+                f"{where}.interval {interval!r} is not a schedule: {exc} "
+                "(give seconds, or 5 cron fields such as '0 3 * * *')"
+            )
     return problems

@@ -65,13 +65,14 @@ class ConnectorsService:
         connectors = await ConnectorStore(self.client).all()
         store = ConnectorStore(self.client)
         for connector in connectors:
-            await store.update(connector["id"], {"last_seen": now()})
             try:
+                await store.update(connector["id"], {"last_seen": now()})
                 await self._schedule(connector)
-            except (ValueError, TypeError, KeyError) as exc:  # saved before schedules were checked
-                reason = f"bad schedule, not scheduled: {exc}"
-                log.error("connector %s: %s", connector["id"], reason)
-                await store.update(connector["id"], {"status": "error", "error": reason})
+            except Exception as exc:  # one connector's problem stops nobody else's jobs
+                reason = f"bad schedule, not scheduled: {type(exc).__name__}: {exc}"
+                log.error("connector %s: %s", connector.get("id"), reason)
+                with contextlib.suppress(Exception):
+                    await store.update(connector["id"], {"status": "error", "error": reason})
         for lost in await reclaim_lost_jobs(self.client):
             log.warning("job %s given up for lost (no heartbeat)", lost)
         jobs = JobStore(self.client)

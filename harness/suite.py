@@ -26,6 +26,7 @@ from harness.saas_suite import SaasSuite
 from harness.scenario import ConnectorScenario, ScenarioRun
 from harness.scope_suite import ScopeSuite
 from harness.secret_suite import SecretSuite
+from harness.workers_suite import WorkersSuite
 
 # An unchanged re-sync of a connector with versions reads keys and versions, not documents:
 # about a tenth of the bytes for the items corpus. Half leaves a wide margin for a correct
@@ -49,6 +50,7 @@ class StandardSuite(
     DlsSuite,
     FaultSuite,
     CrashSuite,
+    WorkersSuite,
 ):
     scenario: ClassVar[ConnectorScenario]
 

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from connectors import jobs as jobs_module
-from connectors.api import ConnectorSpecError, connector_document, sync_connector
+from connectors.api import (
+    CancelRefused,
+    ConnectorSpecError,
+    cancel_job,
+    connector_document,
+    sync_connector,
+)
 from connectors.es import lease
 from connectors.es.client import EsSettings, es_client
 from connectors.es.state import (
@@ -154,16 +160,49 @@ def test_a_bad_schedule_is_refused_when_the_connector_is_saved():
         connector_document(spec)
 
 
-def test_a_bad_schedule_saved_earlier_does_not_stop_the_service(es_endpoint, index):
-    async def body(client):
-        bad = {"full": {"enabled": True, "interval": "every day"}}
-        await saved_connector(client, index, scheduling=bad)
-        await ConnectorsService(client).tick()
-        return await ConnectorStore(client).get(index)
+UNCOMPUTABLE = [
+    "every day",
+    "0 0 31 2 *",  # February 31st: never
+    1e12,  # past the largest date
+    float("inf"),
+    float("nan"),
+    None,
+    -5,
+]
 
-    connector = with_client(es_endpoint, body)
+
+@pytest.mark.parametrize("interval", UNCOMPUTABLE, ids=repr)
+def test_a_schedule_that_cannot_be_computed_is_refused_when_saved(interval):
+    spec = {
+        "id": "x",
+        "service_type": "postgresql",
+        "index_name": "x",
+        "scheduling": {"full": {"enabled": True, "interval": interval}},
+    }
+    with pytest.raises(ConnectorSpecError, match=r"scheduling\.full\.interval"):
+        connector_document(spec)
+
+
+@pytest.mark.parametrize("interval", UNCOMPUTABLE, ids=repr)
+def test_a_bad_schedule_saved_earlier_stops_no_other_connector(
+    es_endpoint, index, monkeypatch, interval
+):
+    """Saved by an older version (or by hand): the service marks that connector error and
+    runs everybody else's jobs in the same tick."""
+    monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: ListSource(docs(2)))
+
+    async def body(client):
+        bad = {"full": {"enabled": True, "interval": interval}}
+        await saved_connector(client, index, scheduling=bad)
+        healthy = await saved_connector(client, f"{index}-healthy")
+        job = await JobStore(client).create(healthy, JobType.FULL, TriggerMethod.ON_DEMAND)
+        await ConnectorsService(client).tick()
+        return await ConnectorStore(client).get(index), await JobStore(client).get(job)
+
+    connector, job = with_client(es_endpoint, body)
     assert connector["status"] == "error"
     assert "bad schedule" in connector["error"]
+    assert job["status"] == JobStatus.COMPLETED, job
 
 
 def test_job_ids_never_read_as_options():
@@ -224,3 +263,51 @@ def test_a_claim_that_loses_leaves_the_winners_lease_alone(es_endpoint, index):
     assert winner is not None and loser == [None, None]
     assert held["token"] == winner.token and held["job_id"] == winner.job_id
     assert statuses == [JobStatus.IN_PROGRESS, JobStatus.PENDING]
+
+
+def test_cancel_of_an_ended_job_is_refused_and_changes_nothing(es_endpoint, index, monkeypatch):
+    monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: ListSource(docs(1)))
+
+    async def body(client):
+        await saved_connector(client, index)
+        done = await sync_connector(client, index)
+        before = await JobStore(client).get(done.job_id), await ConnectorStore(client).get(index)
+        with pytest.raises(CancelRefused, match="has already ended") as refused:
+            await cancel_job(client, done.job_id)
+        after = await JobStore(client).get(done.job_id), await ConnectorStore(client).get(index)
+        return str(refused.value), before, after
+
+    message, before, after = with_client(es_endpoint, body)
+    assert "\\n" not in message and "completed" in message
+    assert before == after, "a refused cancel wrote something"
+    assert after[1]["last_sync_status"] == JobStatus.COMPLETED
+
+
+def test_cancel_of_a_pending_job_ends_it_at_once(es_endpoint, index):
+    async def body(client):
+        connector = await saved_connector(client, index)
+        job = await JobStore(client).create(connector, JobType.FULL, TriggerMethod.ON_DEMAND)
+        written = await cancel_job(client, job)
+        listed = await JobStore(client).get(job)
+        return written, listed, await claim_job(client, listed)
+
+    written, job, claim = with_client(es_endpoint, body)
+    assert written == JobStatus.CANCELED and job["status"] == JobStatus.CANCELED
+    assert job["canceled_at"] and job["completed_at"]
+    assert claim is None, "a canceled job was claimed"
+
+
+def test_a_canceling_job_never_heard_of_is_ended_by_the_sweep(es_endpoint, index):
+    """A job asked to cancel while pending by an older version (or Kibana) has no worker
+    and never had a heartbeat: the sweep ends it, as canceled."""
+
+    async def body(client):
+        connector = await saved_connector(client, index)
+        job = await JobStore(client).create(connector, JobType.FULL, TriggerMethod.ON_DEMAND)
+        await JobStore(client).update(job, {"status": JobStatus.CANCELING})
+        lost = await reclaim_lost_jobs(client, index)
+        return job, lost, await JobStore(client).get(job)
+
+    job_id, lost, job = with_client(es_endpoint, body)
+    assert lost == [job_id]
+    assert job["status"] == JobStatus.CANCELED and job["canceled_at"]

@@ -1,0 +1,126 @@
+"""Several services sharing the work, as users scale the runtime: more ``connectors
+service`` processes against one cluster. Every connector inherits it; a subject without
+a service to start (start_service()) is skipped, saying so.
+
+Three services poll the same jobs index, with a heartbeat of half a second, and read the
+source through a throttled link, so each job outlasts several heartbeats and several of
+the other services' polls. Three jobs of one connector are queued at once (each service
+lists them all, then claims from that listing while the others run and end them), then,
+after the source changes again, two more. The jobs must run one after another, each
+once, all to ``completed``; the index must be exact; and the changes must be counted
+once over the job records (a job run twice, or two at once, counts a deletion twice or
+loses one). Two services that freed each other's leases failed every part of this."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from harness.faults.disruption import jobs_of, slow_source, subject_env, until
+from harness.faults.scenario_faults import assert_no_live_job
+from harness.scenario import ScenarioRun
+from harness.subjects import ConnectorSpec, ServiceSubject
+
+SERVICES = 3
+FINAL = ("completed", "error", "canceled")
+JOB_WAIT_SECONDS = 300
+LEASE = {"CONNECTORS_HEARTBEAT_SECONDS": "0.5", "CONNECTORS_LEASE_SECONDS": "3"}
+
+
+class WorkersSuite:
+    def test_three_services_run_queued_jobs_once_each_one_at_a_time(
+        self, run: ScenarioRun, fault_corpus_size: str, tmp_path: Path
+    ) -> None:
+        subject = run.subject
+        if not isinstance(subject, ServiceSubject):
+            pytest.skip(f"the {subject.name} subject offers no service to start (start_service())")
+        run.fixture.load(fault_corpus_size)
+        run.sync()
+        logs = [tmp_path / f"service-{n}.log" for n in range(SERVICES)]
+        stem = run.connector_id[-12:].replace("-", "0")
+        queued = [f"shared{stem}{n}" for n in range(5)]
+        with slow_source(run) as (_source, configuration), subject_env(run, **LEASE):
+            spec = run.spec(configuration)
+            with _services(subject, spec, logs):
+                first = run.fixture.mutate(update=0.1, delete=0.1, insert=0.1)
+                for job_id in queued[:3]:
+                    subject.queue_job(spec, job_id)
+                _wait_final(run, queued[:3], logs)
+                second = run.fixture.mutate(update=0.1, delete=0.1, insert=0.1)
+                for job_id in queued[3:]:
+                    subject.queue_job(spec, job_id)
+                _wait_final(run, queued, logs)
+        jobs = {job["id"]: job for job in jobs_of(run) if job["id"] in queued}
+        statuses = {job_id: jobs[job_id]["status"] for job_id in queued}
+        assert set(statuses.values()) == {"completed"}, (
+            f"jobs queued for three services ended {statuses}:\n{_errors(jobs)}\n{_tails(logs)}"
+        )
+        _assert_each_started_once(queued, logs)
+        run.assert_index_matches()
+        deleted = sum(int(jobs[j].get("deleted_document_count") or 0) for j in queued)
+        expected_deleted = len(first.deleted) + len(second.deleted)
+        assert deleted == expected_deleted, (
+            f"the three jobs counted {deleted} deletions, the source lost {expected_deleted}: "
+            "a job ran twice, or two ran at once"
+        )
+        assert_no_live_job(run)
+        run.note(services=SERVICES, jobs=len(queued), deleted=deleted)
+
+
+@contextmanager
+def _services(subject: ServiceSubject, spec: ConnectorSpec, logs: list[Path]) -> Iterator[None]:
+    with ExitStack() as stack:
+        for path in logs:
+            log: IO[str] = stack.enter_context(path.open("a"))
+            process = subject.start_service(spec, log)
+            stack.callback(_stop, process)
+        yield
+
+
+def _wait_final(run: ScenarioRun, queued: list[str], logs: list[Path]) -> None:
+    def ended() -> bool:
+        statuses = {job["id"]: job["status"] for job in jobs_of(run)}
+        return all(statuses.get(job_id) in FINAL for job_id in queued)
+
+    until(ended, JOB_WAIT_SECONDS, f"the services to end jobs {queued}", lambda: _tails(logs))
+
+
+def _assert_each_started_once(queued: list[str], logs: list[Path]) -> None:
+    """From the services' own logs: a subject whose service says which job it runs is
+    held to each job starting once; one that says nothing of it is judged by the counts."""
+    text = "\n".join(path.read_text(errors="replace") for path in logs)
+    if not re.search(r"running \w+ sync job", text):
+        return
+    starts = {job_id: len(re.findall(rf"sync job {job_id}\b", text)) for job_id in queued}
+    assert all(count == 1 for count in starts.values()), (
+        f"times each job was started by the three services: {starts}\n{_tails(logs)}"
+    )
+
+
+def _errors(jobs: dict[str, dict[str, object]]) -> str:
+    return "\n".join(f"  {job_id}: {job.get('error')}" for job_id, job in jobs.items())
+
+
+def _tails(logs: list[Path]) -> str:
+    return "\n".join(
+        f"--- {path.name}\n{path.read_text(errors='replace')[-1500:]}"
+        for path in logs
+        if path.exists()
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
