@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncmy
+from asyncmy.constants.COMMAND import COM_SET_OPTION
 from asyncmy.cursors import SSCursor
 
 from connectors.config import ConfigField, ConfigSchema
@@ -40,6 +42,17 @@ SESSION = (
     f"SET SESSION net_write_timeout = {mysql_flow.SESSION_WRITE_TIMEOUT}",
 )
 READS_BOUNDED = mysql_flow.install()
+MULTI_STATEMENTS_OFF = struct.pack("<H", 1)  # COM_SET_OPTION's MYSQL_OPTION_MULTI_STATEMENTS_OFF
+
+
+async def single_statements(conn: Any) -> None:
+    """One statement per query, for the rest of the session. asyncmy always asks for
+    multi-statement support at connect, and a custom query is text we embed: with it, a
+    query that closes our subquery could run ``SET SESSION TRANSACTION READ WRITE;
+    COMMIT; DROP TABLE ...`` -- undoing the read-only session, then writing. The server
+    refuses such text once this option is off (COM_SET_OPTION)."""
+    await conn._execute_command(COM_SET_OPTION, MULTI_STATEMENTS_OFF)
+    await conn.read_packet()  # an EOF or OK packet; an error packet raises
 
 
 class MySQLDataSource(BaseDataSource):
@@ -84,9 +97,16 @@ class MySQLDataSource(BaseDataSource):
             )
         except Exception as exc:
             raise SourceError(f"cannot connect to {self._where()}: {server_reason(exc)}") from None
-        async with conn.cursor() as cur:
-            for statement in SESSION:
-                await cur.execute(statement)
+        try:
+            await single_statements(conn)
+            async with conn.cursor() as cur:
+                for statement in SESSION:
+                    await cur.execute(statement)
+        except Exception as exc:
+            conn.close()
+            raise SourceError(
+                f"cannot set up the session on {self._where()}: {server_reason(exc)}"
+            ) from None
         return conn
 
     async def _snapshot(self, conn: Any) -> None:
