@@ -25,6 +25,10 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 ES_RETRY_DEADLINE_SECONDS = 300.0
 ES_RETRY_BACKOFF_SECONDS = 0.5  # doubled per attempt up to the cap, with jitter
 ES_RETRY_BACKOFF_CAP_SECONDS = 10.0
+# One answer may be this large, before or after decompression, and inflate at most this
+# many times once past a megabyte (a larger one is refused as a bomb, never buffered).
+ES_MAX_ANSWER_BYTES = 256 * 1024 * 1024
+ES_MAX_DECOMPRESSION_RATIO = 200
 # Partial updates of a state document (heartbeat, progress, a job's end) may meet each other;
 # Elasticsearch re-applies the loser this many times instead of answering 409.
 STATE_RETRY_ON_CONFLICT = 10

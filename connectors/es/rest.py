@@ -24,16 +24,18 @@ COMPAT_NDJSON = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
 
 
 class ApiError(Exception):
-    """Elasticsearch answered with an error (retrying would not change it)."""
+    """Elasticsearch answered with an error (retrying would not change it), or with an
+    answer that is not one: the message names the operation and the server."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, operation: str = "") -> None:
         self.status, self.body = status, body
         error = body.get("error") if isinstance(body, dict) else body
         if isinstance(error, dict):
             kind, reason = error.get("type", ""), error.get("reason", "")
         else:
             kind, reason = "", str(error or "")[:500]
-        super().__init__(f"{type(self).__name__}({status}, {kind!r}, {reason!r})")
+        where = f" ({operation})" if operation else ""
+        super().__init__(f"{type(self).__name__}({status}, {kind!r}, {reason!r}){where}")
 
 
 class NotFoundError(ApiError):
@@ -44,8 +46,9 @@ class ConflictError(ApiError):
     pass
 
 
-def _error(status: int, body: Any) -> ApiError:
-    return {404: NotFoundError, 409: ConflictError}.get(status, ApiError)(status, body)
+def _error(status: int, body: Any, operation: str = "") -> ApiError:
+    kind = {404: NotFoundError, 409: ConflictError}.get(status, ApiError)
+    return kind(status, body, operation)
 
 
 def _params(**given: Any) -> dict[str, str]:
@@ -139,9 +142,16 @@ class EsClient:
         status, payload = await self.policy.run(
             method, path, self.where, lambda: self._send(method, target, data, None)
         )
-        parsed = orjson.loads(payload) if payload else {}
-        if status >= 400:
-            raise _error(status, parsed)
+        operation = f"Elasticsearch {method} {path} at {self.where}"
+        try:
+            parsed = orjson.loads(payload) if payload else {}
+        except orjson.JSONDecodeError:
+            text = payload[:200].decode(errors="replace")
+            raise ApiError(status, f"the answer is not JSON: {text!r}", operation) from None
+        if status >= 400 or status < 200:
+            raise _error(status, parsed, operation)
+        if not isinstance(parsed, dict):
+            raise ApiError(status, f"the answer is not a JSON object: {parsed!r:.200}", operation)
         return parsed
 
     async def head(self, path: str) -> bool:
@@ -206,15 +216,29 @@ class EsClient:
         if "source" in body:
             body["_source"] = body.pop("source")
         where = f"/{quote(index, safe='')}/_search"
-        return await self.request("POST", where, params=_params(scroll=scroll), body=body)
+        answer = await self.request("POST", where, params=_params(scroll=scroll), body=body)
+        return self._shaped(answer, "hits", "POST", where)
 
     async def scroll(self, *, scroll_id: str, scroll: str) -> Any:
         body = {"scroll_id": scroll_id, "scroll": scroll}
-        return await self.request("POST", "/_search/scroll", body=body)
+        answer = await self.request("POST", "/_search/scroll", body=body)
+        return self._shaped(answer, "hits", "POST", "/_search/scroll")
 
     async def clear_scroll(self, *, scroll_id: str) -> Any:
         return await self.request("DELETE", "/_search/scroll", body={"scroll_id": scroll_id})
 
     async def count(self, *, index: str, query: dict[str, Any] | None = None) -> Any:
         body = {"query": query} if query else None
-        return await self.request("POST", f"/{quote(index, safe='')}/_count", body=body)
+        where = f"/{quote(index, safe='')}/_count"
+        return self._shaped(await self.request("POST", where, body=body), "count", "POST", where)
+
+    def _shaped(self, answer: Any, key: str, method: str, path: str) -> Any:
+        """An answer without the part every caller reads is the server's fault, and is
+        said so (a bare KeyError reached the user as ``connectors: 'hits'``)."""
+        if key not in answer:
+            raise ApiError(
+                200,
+                f"the answer has no {key!r}: {orjson.dumps(answer)[:200].decode()}",
+                f"Elasticsearch {method} {path} at {self.where}",
+            )
+        return answer
