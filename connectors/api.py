@@ -8,6 +8,7 @@ from typing import Any
 
 from connectors import defaults
 from connectors.basic_rules import parse_basic_rules
+from connectors.config import ConfigError
 from connectors.es import lease
 from connectors.es.rest import ConflictError, EsClient, NotFoundError
 from connectors.es.state import (
@@ -26,11 +27,16 @@ from connectors.jobs import run_job
 from connectors.liveness import end_replaced, reclaim_lost_jobs
 from connectors.registry import load_source
 from connectors.schedule import schedule_problems
+from connectors.spec_checks import spec_problems
 from connectors.sync import SyncOptions, SyncResult
 
 
-class ConnectorSpecError(ValueError):
-    pass
+class ConnectorSpecError(ConfigError):
+    """The spec itself is wrong (its keys, id, index name or schedule): a configuration
+    error, refused before anything is written."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        super().__init__([problems] if isinstance(problems, str) else problems)
 
 
 SAVE_ATTEMPTS = 5
@@ -56,12 +62,9 @@ class JobOutcome:
 def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
     """Validate a connector spec (as in a YAML file) and shape it like Elastic's connector
     documents. Raises ConfigError (listing every problem) or ConnectorSpecError."""
-    for key in ("id", "service_type", "index_name"):
-        if not spec.get(key):
-            raise ConnectorSpecError(f"connector spec is missing {key!r}")
-    problems = schedule_problems(spec.get("scheduling"))
+    problems = spec_problems(spec) + schedule_problems(spec.get("scheduling"))
     if problems:
-        raise ConnectorSpecError("; ".join(problems))
+        raise ConnectorSpecError(problems)
     schema = load_source(spec["service_type"]).config_schema()
     config = schema.parse(spec.get("configuration") or {})
     basic_rules = list(spec.get("basic_rules") or [])
@@ -118,7 +121,7 @@ async def save_connector(client: EsClient, spec: dict[str, Any]) -> dict[str, An
         except ConflictError:
             continue
         return doc
-    raise ConnectorSpecError(f"connector {doc['id']!r} kept changing while it was saved")
+    raise ConflictError(409, f"connector {doc['id']!r} kept changing while it was saved")
 
 
 async def sync_connector(

@@ -4,8 +4,9 @@ sensitive values never appear in reprs, logs or error messages."""
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,11 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "list": list,
     "dict": dict,
 }
+
+
+# Bounds every source shares: past them a value is a typo, not a plan.
+MAX_CONNECT_TIMEOUT = 600  # seconds
+MAX_EXTRACTED_BYTES = 1024 * 1024 * 1024  # the largest file a source downloads to extract
 
 
 class ConfigError(ValueError):
@@ -40,12 +46,16 @@ class ConfigField:
     max_value: float | None = None
     pattern: str | None = None
     description: str = ""
+    min_items: int | None = None  # a list: an empty one would mean nothing, or everything
+    format: str | None = None  # "host" or "url": see FORMATS
 
     def check(self, value: Any) -> list[str]:
-        shown = "***" if self.sensitive else repr(value)
+        shown = "***" if self.sensitive or _may_hold_credentials(value) else repr(value)
         expected = TYPES[self.type]
         if isinstance(value, bool) and self.type in ("int", "float"):
             return [f"{self.name}: expected {self.type}, got bool"]
+        if isinstance(value, float) and not math.isfinite(value):
+            return [f"{self.name}: {shown} is not a finite number"]
         if self.type == "int" and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             value = int(value)
         if not isinstance(value, expected):
@@ -60,12 +70,55 @@ class ConfigField:
             problems.append(f"{self.name}: {shown} is above the maximum {self.max_value}")
         if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
             problems.append(f"{self.name}: {shown} does not match {self.pattern}")
+        if self.min_items is not None and isinstance(value, list) and len(value) < self.min_items:
+            problems.append(
+                f"{self.name}: empty; name at least {self.min_items} (an empty list would "
+                "sync nothing, and delete everything already indexed)"
+            )
+        if self.format is not None and isinstance(value, str):
+            problems += FORMATS[self.format](self.name, value)
         return problems
 
     def coerce(self, value: Any) -> Any:
         if self.type == "int" and isinstance(value, str):
             return int(value)
         return value
+
+
+def _may_hold_credentials(value: Any) -> bool:
+    """A value that looks like a URL or DSN may carry a password: never echoed."""
+    return isinstance(value, str) and ("@" in value or "://" in value)
+
+
+HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?")
+IPV6 = re.compile(r"\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9]+)?\]?")
+
+
+def _host(name: str, value: str) -> list[str]:
+    if HOST.fullmatch(value) or (":" in value and IPV6.fullmatch(value)):
+        return []
+    what = "a URL or DSN" if _may_hold_credentials(value) else "what no host name holds"
+    return [
+        f"{name}: expected a host name or address (db.example.com, 10.0.0.5), got {what}; "
+        "the value is not shown, as it may hold a password: give the port, user and "
+        "password in their own fields"
+    ]
+
+
+def _url(name: str, value: str) -> list[str]:
+    scheme, sep, rest = value.partition("://")
+    netloc = rest.split("/", 1)[0]
+    if not sep or scheme.lower() not in ("http", "https") or not netloc:
+        return [f"{name}: expected an http(s):// URL"]
+    if "@" in netloc:
+        return [
+            f"{name}: the URL holds credentials (user:password@); the value is not shown: "
+            "give them in their own fields"
+        ]
+    return []
+
+
+FORMATS: dict[str, Callable[[str, str], list[str]]] = {"host": _host, "url": _url}
 
 
 def _unknown(name: str, known: set[str]) -> str:
@@ -75,9 +128,15 @@ def _unknown(name: str, known: set[str]) -> str:
     return f"{name}: unknown field{hint}"
 
 
+Check = Callable[[Mapping[str, Any]], list[str]]
+
+
 @dataclass(frozen=True)
 class ConfigSchema:
+    """Fields, and checks across fields (run once every field is valid)."""
+
     fields: tuple[ConfigField, ...]
+    checks: tuple[Check, ...] = ()
 
     def field(self, name: str) -> ConfigField:
         return next(f for f in self.fields if f.name == name)
@@ -97,6 +156,9 @@ class ConfigSchema:
             found = spec.check(value)
             problems += found
             values[spec.name] = spec.coerce(value) if not found else value
+        if not problems:
+            for check in self.checks:
+                problems += check(values)
         if problems:
             raise ConfigError(problems)
         return Config(values, frozenset(f.name for f in self.fields if f.sensitive))

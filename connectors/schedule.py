@@ -100,6 +100,9 @@ def schedule_problems(scheduling: object) -> list[str]:
         if not isinstance(spec, dict):
             problems.append(f"{where} must be a mapping with enabled and interval")
             continue
+        for key in spec:
+            if key not in ("enabled", "interval"):
+                problems.append(f"{where}.{key}: unknown; a schedule has enabled and interval")
         if not isinstance(spec.get("enabled", False), bool):
             problems.append(f"{where}.enabled must be true or false")
         interval = spec.get("interval")
@@ -109,7 +112,7 @@ def schedule_problems(scheduling: object) -> list[str]:
             next_run(interval, dt.datetime.now(dt.UTC))
         except ValueError as exc:
             problems.append(
-                f"{where}.interval {interval!r} is not a schedule: {exc} "
+                f"{where}.interval: {interval!r} is not a schedule: {exc} "
                 "(give seconds, or 5 cron fields such as '0 3 * * *')"
             )
     return problems

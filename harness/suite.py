@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import pytest
 
+from harness.bad_config_suite import BadConfigSuite
 from harness.config_checks import assert_config_refusal
 from harness.crash_suite import CrashSuite
 from harness.dls_suite import DlsSuite
@@ -51,6 +52,7 @@ class StandardSuite(
     FaultSuite,
     CrashSuite,
     WorkersSuite,
+    BadConfigSuite,
 ):
     scenario: ClassVar[ConnectorScenario]
 

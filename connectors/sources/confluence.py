@@ -22,7 +22,12 @@ from html.parser import HTMLParser
 from typing import Any
 
 from connectors.access_control import AccessControlSource, allow_list, identity_document
-from connectors.config import ConfigField, ConfigSchema
+from connectors.config import (
+    MAX_CONNECT_TIMEOUT,
+    MAX_EXTRACTED_BYTES,
+    ConfigField,
+    ConfigSchema,
+)
 from connectors.documents import SourceDocument
 from connectors.source import Operation
 from connectors.sources.confluence_acl import acl_digest, identity_access
@@ -46,22 +51,25 @@ class ConfluenceDataSource(AccessControlSource):
     def config_schema(cls) -> ConfigSchema:
         return ConfigSchema(
             (
-                ConfigField("base_url", label="Site URL", pattern=r"https?://\S+",
+                ConfigField("base_url", label="Site URL", format="url",
                             description="https://<your-site>.atlassian.net"),
                 ConfigField("username", label="Account email"),
                 ConfigField("api_token", label="API token", sensitive=True),
-                ConfigField("spaces", "list", label="Space keys ('*' for all)", default=["*"]),
+                ConfigField("spaces", "list", label="Space keys ('*' for all)", default=["*"],
+                            min_items=1),
                 ConfigField("cql", label="Advanced rule: CQL selecting pages", required=False),
                 ConfigField("use_dls", "bool", label="Document-level security", default=False),
                 ConfigField("include_comments", "bool", label="Footer comments", default=True),
                 ConfigField("include_attachments", "bool", label="Attachments", default=True),
-                ConfigField("extraction_url", label="Extraction service URL", required=False),
+                ConfigField("extraction_url", label="Extraction service URL", required=False,
+                            format="url"),
                 ConfigField("max_attachment_bytes", "int", label="Largest attachment extracted",
-                            default=10 * 1024 * 1024, min_value=0),
+                            default=10 * 1024 * 1024, min_value=0,
+                            max_value=MAX_EXTRACTED_BYTES),
                 ConfigField("page_size", "int", label="Items per request", default=100,
                             min_value=1, max_value=250),
                 ConfigField("connect_timeout", "float", label="Connect timeout (s)",
-                            default=10.0, min_value=0.1),
+                            default=10.0, min_value=0.1, max_value=MAX_CONNECT_TIMEOUT),
             )
         )  # fmt: skip
 

@@ -29,6 +29,7 @@ from connectors.sources import mysql_flow
 from connectors.sources.mysql_discovery import discover_plans
 from connectors.sources.mysql_plans import Plan, server_reason
 from connectors.sources.sql_common import (
+    SQL_CHECKS,
     Boundary,
     keys_by_table,
     queries_field,
@@ -73,7 +74,8 @@ class MySQLDataSource(BaseDataSource):
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
                 queries_field(),
                 *table_source_fields(),
-            )
+            ),
+            checks=SQL_CHECKS,
         )
 
     # -- connection -------------------------------------------------------------------

@@ -28,6 +28,7 @@ from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.pg_plans import Plan, discover_plans, encode_id
 from connectors.sources.pg_types import SESSION_SETTINGS
 from connectors.sources.sql_common import (
+    SQL_CHECKS,
     Boundary,
     keys_by_table,
     queries_field,
@@ -55,7 +56,8 @@ class PostgreSQLDataSource(BaseDataSource):
                 ConfigField("tables", "list", label="Tables ('*' for all)", default=["*"]),
                 queries_field(),
                 *table_source_fields(),
-            )
+            ),
+            checks=SQL_CHECKS,
         )
 
     # -- connection -------------------------------------------------------------------

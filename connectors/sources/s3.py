@@ -23,7 +23,12 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from connectors.config import ConfigField, ConfigSchema
+from connectors.config import (
+    MAX_CONNECT_TIMEOUT,
+    MAX_EXTRACTED_BYTES,
+    ConfigField,
+    ConfigSchema,
+)
 from connectors.documents import MAX_ID_BYTES, SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources.extraction_client import ExtractionClient
@@ -48,7 +53,7 @@ class S3DataSource(BaseDataSource):
     def config_schema(cls) -> ConfigSchema:
         return ConfigSchema(
             (
-                ConfigField("buckets", "list", label="Buckets"),
+                ConfigField("buckets", "list", label="Buckets", min_items=1),
                 ConfigField("prefix", label="Key prefix", required=False, default=""),
                 ConfigField(
                     "rules",
@@ -64,6 +69,7 @@ class S3DataSource(BaseDataSource):
                     "endpoint_url",
                     label="Endpoint URL",
                     required=False,
+                    format="url",
                     description="an S3-compatible store; AWS when empty",
                 ),
                 ConfigField("access_key_id", label="Access key id"),
@@ -72,6 +78,7 @@ class S3DataSource(BaseDataSource):
                     "extraction_url",
                     label="Extraction service URL",
                     required=False,
+                    format="url",
                     description="Tika server's API; no bodies when empty",
                 ),
                 ConfigField(
@@ -80,6 +87,7 @@ class S3DataSource(BaseDataSource):
                     label="Largest object extracted",
                     default=10 * 1024 * 1024,
                     min_value=0,
+                    max_value=MAX_EXTRACTED_BYTES,
                 ),
                 ConfigField(
                     "concurrency",
@@ -103,6 +111,7 @@ class S3DataSource(BaseDataSource):
                     label="Connect timeout (s)",
                     default=10.0,
                     min_value=0.1,
+                    max_value=MAX_CONNECT_TIMEOUT,
                 ),
             )
         )

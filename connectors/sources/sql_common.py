@@ -3,21 +3,59 @@ incremental read stands at its cursor's boundary."""
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.config import ConfigField
+from connectors.config import MAX_CONNECT_TIMEOUT, ConfigField
 from connectors.sources.pg_plans import decode_id
 
 # Ids remembered at the cursor's exact value; past this, those rows may be sent again.
 MAX_BOUNDARY_IDS = 1000
+QUERY_KEYS = ("name", "query", "id_columns")
+
+
+def something_to_read(config: Mapping[str, Any]) -> list[str]:
+    """Tables or queries must name something: with neither, a sync reads nothing and
+    deletes every document already indexed."""
+    if not config["tables"] and not config["queries"]:
+        return [
+            "tables: empty and no queries: name the tables to sync ('*' for all), or give queries"
+        ]
+    return []
+
+
+def query_problems(config: Mapping[str, Any]) -> list[str]:
+    """Each custom query: a name, the query text and its key columns, nothing else."""
+    problems = []
+    for i, spec in enumerate(config["queries"]):
+        where = f"queries[{i}]"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: expected an object with {', '.join(QUERY_KEYS)}")
+            continue
+        for key in spec:
+            if key not in QUERY_KEYS:
+                near = difflib.get_close_matches(str(key), QUERY_KEYS, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(QUERY_KEYS)}"
+                problems.append(f"{where}.{key}: unknown field; {hint}")
+        for key in ("name", "query"):
+            if not isinstance(spec.get(key), str) or not spec[key].strip():
+                problems.append(f"{where}.{key}: required, a non-empty text")
+        columns = spec.get("id_columns")
+        if (
+            not isinstance(columns, list)
+            or not columns
+            or not all(isinstance(c, str) and c for c in columns)
+        ):
+            problems.append(f"{where}.id_columns: required, a non-empty list of column names")
+    return problems
 
 
 def server_fields(default_port: int) -> tuple[ConfigField, ...]:
     """Where the server is and who connects: host, port, username, password, database."""
     return (
-        ConfigField("host", label="Host", default="127.0.0.1"),
+        ConfigField("host", label="Host", default="127.0.0.1", format="host"),
         ConfigField(
             "port", "int", label="Port", default=default_port, min_value=1, max_value=65535
         ),
@@ -25,6 +63,9 @@ def server_fields(default_port: int) -> tuple[ConfigField, ...]:
         ConfigField("password", label="Password", sensitive=True, required=False, default=""),
         ConfigField("database", label="Database"),
     )
+
+
+SQL_CHECKS = (something_to_read, query_problems)
 
 
 def keys_by_table(ids: Iterable[str], key_widths: Mapping[str, int]) -> dict[str, list[list[str]]]:
@@ -74,7 +115,14 @@ def table_source_fields() -> tuple[ConfigField, ...]:
             min_value=1,
             max_value=100_000,
         ),
-        ConfigField("connect_timeout", "int", label="Connect timeout (s)", default=10, min_value=1),
+        ConfigField(
+            "connect_timeout",
+            "int",
+            label="Connect timeout (s)",
+            default=10,
+            min_value=1,
+            max_value=MAX_CONNECT_TIMEOUT,
+        ),
     )
 
 

@@ -37,7 +37,7 @@ def _answering(answer: bytes) -> Handler:
 
 async def _trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await _request_head(reader)
-    for byte in b'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}':
+    for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}":
         writer.write(bytes([byte]))
         await writer.drain()
         await asyncio.sleep(0.2)

@@ -156,7 +156,7 @@ def test_a_bad_schedule_is_refused_when_the_connector_is_saved():
         "index_name": "x",
         "scheduling": {"full": {"enabled": True, "interval": "every day"}},
     }
-    with pytest.raises(ConnectorSpecError, match=r"scheduling.full.interval 'every day'"):
+    with pytest.raises(ConnectorSpecError, match=r"scheduling.full.interval: 'every day'"):
         connector_document(spec)
 
 
