@@ -25,6 +25,8 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 ES_RETRY_DEADLINE_SECONDS = 300.0
 ES_RETRY_BACKOFF_SECONDS = 0.5  # doubled per attempt up to the cap, with jitter
 ES_RETRY_BACKOFF_CAP_SECONDS = 10.0
+# While requests keep failing, a line this often says what is waited for, and how long.
+PROGRESS_SECONDS = 5.0
 # One answer may be this large, before or after decompression, and inflate at most this
 # many times once past a megabyte (a larger one is refused as a bomb, never buffered).
 ES_MAX_ANSWER_BYTES = 256 * 1024 * 1024

@@ -8,10 +8,11 @@ deadline, and a request that still fails says which operation, against which ser
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from connectors.es.http11 import HttpError, HttpTlsError
 from connectors.es.tls import TLS_HINT
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+log = logging.getLogger("connectors.es")
 Send = Callable[[], Awaitable[tuple[int, bytes]]]
 
 
@@ -28,16 +30,23 @@ class EsUnavailable(Exception):
     """Elasticsearch did not answer a request successfully before the retry deadline."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class RetryPolicy:
+    """How a client's requests wait out a busy or unreachable cluster. The deadline runs
+    from the start of an outage, not of each request: a sync whose every request fails
+    gives up ``deadline`` seconds after the first failure, however many requests it has
+    in flight or in turn (one deadline per request let a sync against a killed node run
+    on for 560 s against a 300 s deadline). Any success ends the outage."""
+
     deadline: float = defaults.ES_RETRY_DEADLINE_SECONDS
     backoff: float = defaults.ES_RETRY_BACKOFF_SECONDS
     backoff_cap: float = defaults.ES_RETRY_BACKOFF_CAP_SECONDS
+    outage: Outage = field(default_factory=lambda: Outage("Elasticsearch"))
 
     async def run(self, method: str, path: str, where: str, send: Send) -> tuple[int, bytes]:
-        """``send()`` until it gets an answer that is not "busy", or the deadline passes:
-        then the operation, the server (``where``: never credentials) and the last cause."""
-        started = time.monotonic()
+        """``send()`` until it gets an answer that is not "busy", or the outage is older
+        than the deadline: then the operation, the server (``where``: never credentials)
+        and the last cause. Always tried at least once, so a cluster that is back is seen."""
         attempt = 0
         while True:
             attempt += 1
@@ -52,17 +61,55 @@ class RetryPolicy:
                 failure = _reason(exc)
             else:
                 if status not in RETRY_STATUS:
+                    self.outage.ended()
                     return status, payload
                 failure = f"HTTP {status} {_body_reason(_parsed(payload))}"
-            elapsed = time.monotonic() - started
+            elapsed = self.outage.failed(f"{method} {path} at {where}: {failure}", self.deadline)
             pause = min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))
             pause *= 0.5 + random.random()
             if elapsed + pause > self.deadline:
                 raise EsUnavailable(
-                    f"Elasticsearch {method} {path} at {where} failed {attempt} times in "
-                    f"{elapsed:.0f}s (retried until a {self.deadline:.0f}s deadline): {failure}"
+                    f"Elasticsearch {method} {path} at {where} failed {attempt} times; "
+                    f"it has failed for {elapsed:.0f}s (retried until a {self.deadline:.0f}s "
+                    f"deadline): {failure}"
                 ) from None
             await asyncio.sleep(pause)
+
+
+@dataclass
+class Outage:
+    """Since when the requests of one client (or one bulk sink) have kept failing, and
+    a line every PROGRESS_SECONDS saying what is waited for, so a long wait is never
+    silent."""
+
+    what: str
+    since: float | None = None
+    said_at: float = 0.0
+
+    def failed(self, failure: str, deadline: float) -> float:
+        """Note a failure; the outage's age in seconds."""
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        elapsed = now - self.since
+        if now - self.said_at >= defaults.PROGRESS_SECONDS and elapsed > 0:
+            self.said_at = now
+            left = max(0.0, deadline - elapsed)
+            log.warning(
+                "%s unavailable for %.0fs, retrying for up to %.0fs more: %s",
+                self.what,
+                elapsed,
+                left,
+                failure,
+            )
+        return elapsed
+
+    def ended(self) -> None:
+        if self.since is not None:
+            if time.monotonic() - self.since >= defaults.PROGRESS_SECONDS:
+                log.warning("%s answers again", self.what)
+            self.since = None
+            self.said_at = 0.0
 
 
 def _parsed(payload: bytes) -> Any:

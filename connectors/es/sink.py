@@ -23,6 +23,7 @@ from connectors.es.bulk_transport import (
     BulkTransport,
     BulkUnavailable,
 )
+from connectors.es.retrying import Outage
 
 RETRYABLE_STATUS = {429, 502, 503, 504}
 
@@ -85,9 +86,12 @@ class BulkSink:
         self.max_bytes = max_bytes
         self.max_retries = max_retries
         self.backoff, self.backoff_cap = backoff, backoff_cap
-        # Beyond max_retries, a batch is retried until this many seconds after its first
-        # attempt: a cluster restarting or paused for a minute is waited for, not failed.
+        # Beyond max_retries, batches are retried until writes have failed for this many
+        # seconds: a cluster restarting or paused for a minute is waited for, not failed.
+        # One clock for the whole sink (the sync), not one per batch: under a permanent
+        # block, a sync with a 10 s deadline once took 107 s, each batch waiting its own.
         self.retry_seconds = retry_seconds
+        self.outage = Outage(f"writes to index {index!r}")
         self.stats = SinkStats()
         self._buffer: list[_Item] = []
         self._buffer_bytes = 0
@@ -161,21 +165,29 @@ class BulkSink:
             except Exception as exc:
                 self._fatal = exc
 
+    def _final(self, attempt: int) -> bool:
+        """Whether this attempt is the last: past the retries, and writes have failed for
+        the sink's whole deadline (whichever batch started failing first)."""
+        since = self.outage.since
+        failing = 0.0 if since is None else time.monotonic() - since
+        return attempt >= self.max_retries and failing >= self.retry_seconds
+
     async def _send(self, batch: list[_Item]) -> None:
         pending = batch
-        started = time.monotonic()
         for attempt in itertools.count():
-            final = attempt >= self.max_retries and (
-                time.monotonic() - started >= self.retry_seconds
-            )
+            if self._fatal is not None:  # another batch gave up: the sync has failed
+                raise self._fatal
+            final = self._final(attempt)
             body = b"".join(item.payload for item in pending)
             try:
                 items = await self.transport.send(body)
             except BulkUnavailable as exc:
+                failing = self.outage.failed(f"_bulk: {exc}", self.retry_seconds)
                 if final:
                     raise SinkError(
-                        f"bulk request to index {self.index!r} failed after "
-                        f"{attempt + 1} attempts in {time.monotonic() - started:.0f}s: {exc}"
+                        f"bulk request to index {self.index!r} failed after {attempt + 1} "
+                        f"attempts in {failing:.0f}s of failing writes (deadline "
+                        f"{self.retry_seconds:.0f}s): {exc}"
                     ) from None
                 await self._sleep(attempt)
                 continue
@@ -186,6 +198,7 @@ class BulkSink:
                     raise SinkError(
                         f"bulk request to index {self.index!r} rejected: {exc}"
                     ) from None
+                self.outage.failed(f"_bulk: {exc}", self.retry_seconds)
                 await self._sleep(attempt)
                 continue
             if len(items) != len(pending):
@@ -196,10 +209,28 @@ class BulkSink:
                 )
             self.stats.batches += 1
             self.stats.bytes_sent += len(body)
-            pending = self._account(pending, items, final=final)
+            retry = self._account(pending, items, final=final)
+            if len(retry) < len(pending):  # some items went in: the cluster takes writes
+                self.outage.ended()
+            elif retry:
+                self.outage.failed(_item_reason(items[0], retry[0]), self.retry_seconds)
+            if final and self._refused_for_good(pending, items):
+                failing = time.monotonic() - (self.outage.since or time.monotonic())
+                raise SinkError(
+                    f"index {self.index!r} refused writes for {failing:.0f}s (deadline "
+                    f"{self.retry_seconds:.0f}s): {_item_reason(items[0], pending[0])}"
+                )
+            pending = retry
             if not pending:
                 return
             await self._sleep(attempt)
+
+    @staticmethod
+    def _refused_for_good(sent: list[_Item], results: list[dict[str, Any]]) -> bool:
+        """Every item of a last attempt refused as busy (a flood-stage block, say): the
+        cluster takes no writes, and every later batch would wait out the same block."""
+        statuses = [int(r[i.action].get("status", 500)) for i, r in zip(sent, results, strict=True)]
+        return all(status in RETRYABLE_STATUS for status in statuses)
 
     def _account(
         self, sent: list[_Item], results: list[dict[str, Any]], final: bool
@@ -229,6 +260,14 @@ class BulkSink:
         return retry
 
     async def _sleep(self, attempt: int) -> None:
+        if self._fatal is not None:
+            raise self._fatal
         self.stats.retries += 1
         pause = min(self.backoff * (2 ** min(attempt, 16)), self.backoff_cap)
         await asyncio.sleep(pause * (0.5 + random.random()))
+
+
+def _item_reason(result: dict[str, Any], item: _Item) -> str:
+    """Why Elasticsearch refused an item (its block, for a flood-stage 429)."""
+    error = result.get(item.action, {}).get("error") or {}
+    return f"items refused: {error.get('type', '?')}: {str(error.get('reason', ''))[:300]}"
