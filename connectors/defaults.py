@@ -25,6 +25,9 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 ES_RETRY_DEADLINE_SECONDS = 300.0
 ES_RETRY_BACKOFF_SECONDS = 0.5  # doubled per attempt up to the cap, with jitter
 ES_RETRY_BACKOFF_CAP_SECONDS = 10.0
+# A source's transient failures (S3's 503 SlowDown, a 500) are retried with backoff until
+# its requests have failed for this long, one clock per sync.
+SOURCE_RETRY_SECONDS = float(os.environ.get("CONNECTORS_SOURCE_RETRY_SECONDS", "300"))
 # While requests keep failing, a line this often says what is waited for, and how long.
 PROGRESS_SECONDS = 5.0
 # One answer may be this large, before or after decompression, and inflate at most this

@@ -8,9 +8,7 @@ deadline, and a request that still fails says which operation, against which ser
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +18,9 @@ import orjson
 from connectors import defaults
 from connectors.es.http11 import HttpError, HttpTlsError
 from connectors.es.tls import TLS_HINT
+from connectors.outage import Outage
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
-log = logging.getLogger("connectors.es")
 Send = Callable[[], Awaitable[tuple[int, bytes]]]
 
 
@@ -74,42 +72,6 @@ class RetryPolicy:
                     f"deadline): {failure}"
                 ) from None
             await asyncio.sleep(pause)
-
-
-@dataclass
-class Outage:
-    """Since when the requests of one client (or one bulk sink) have kept failing, and
-    a line every PROGRESS_SECONDS saying what is waited for, so a long wait is never
-    silent."""
-
-    what: str
-    since: float | None = None
-    said_at: float = 0.0
-
-    def failed(self, failure: str, deadline: float) -> float:
-        """Note a failure; the outage's age in seconds."""
-        now = time.monotonic()
-        if self.since is None:
-            self.since = now
-        elapsed = now - self.since
-        if now - self.said_at >= defaults.PROGRESS_SECONDS and elapsed > 0:
-            self.said_at = now
-            left = max(0.0, deadline - elapsed)
-            log.warning(
-                "%s unavailable for %.0fs, retrying for up to %.0fs more: %s",
-                self.what,
-                elapsed,
-                left,
-                failure,
-            )
-        return elapsed
-
-    def ended(self) -> None:
-        if self.since is not None:
-            if time.monotonic() - self.since >= defaults.PROGRESS_SECONDS:
-                log.warning("%s answers again", self.what)
-            self.since = None
-            self.said_at = 0.0
 
 
 def _parsed(payload: bytes) -> Any:

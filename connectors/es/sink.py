@@ -23,7 +23,7 @@ from connectors.es.bulk_transport import (
     BulkTransport,
     BulkUnavailable,
 )
-from connectors.es.retrying import Outage
+from connectors.outage import Outage
 
 RETRYABLE_STATUS = {429, 502, 503, 504}
 

@@ -103,7 +103,7 @@ def test_a_long_wait_says_what_it_waits_for(
     async def busy() -> tuple[int, bytes]:
         return 503, b'{"error": {"type": "unavailable", "reason": "restarting"}}'
 
-    with caplog.at_level(logging.WARNING, logger="connectors.es"), pytest.raises(EsUnavailable):
+    with caplog.at_level(logging.WARNING, logger="connectors.retry"), pytest.raises(EsUnavailable):
         asyncio.run(policy.run("POST", "/idx/_search", "http://127.0.0.1:9200", busy))
     lines = [r.getMessage() for r in caplog.records if "retrying for up to" in r.getMessage()]
     assert len(lines) >= 3, lines

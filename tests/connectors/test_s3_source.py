@@ -119,3 +119,51 @@ def test_a_missing_bucket_and_an_unreachable_service_are_named(s3_endpoint, extr
     src = source(s3_endpoint, extraction_endpoint, "x", endpoint_url="http://127.0.0.1:9")
     with pytest.raises(SourceError, match=r"S3 at http://127\.0\.0\.1:9 cannot be reached"):
         run(src.ping())
+
+
+def test_transient_s3_answers_are_retried_and_a_lasting_one_fails_in_time() -> None:
+    """503 SlowDown and 500 InternalError are what AWS says to retry: twice of them, then
+    the answer, is a listing; a store that keeps saying so fails at the deadline, naming
+    the endpoint and the last answer."""
+    from connectors.sources.s3_client import S3Client
+
+    slow = (
+        b"HTTP/1.1 503 Slow Down\r\ncontent-type: application/xml\r\ncontent-length: %d\r\n\r\n%s"
+    )
+    body = b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>"
+    listing = (
+        b'<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        b"<Buckets><Bucket><Name>b1</Name></Bucket></Buckets></ListAllMyBucketsResult>"
+    )
+    ok = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(listing), listing)
+
+    async def serve(answers: list[bytes], fallback: bytes, retry_seconds: float) -> Any:
+        calls = []
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                try:
+                    await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                calls.append(1)
+                writer.write(answers.pop(0) if answers else fallback)
+                await writer.drain()
+
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = S3Client(f"http://127.0.0.1:{port}", "us-east-1", "k", "s", 5, retry_seconds)
+        try:
+            return await client.list_buckets(), len(calls)
+        except SourceError as exc:
+            return str(exc), len(calls)
+        finally:
+            await client.close()
+            server.close()
+
+    busy = slow % (len(body), body)
+    error500 = b"HTTP/1.1 500 Internal Error\r\ncontent-length: 0\r\n\r\n"
+    assert run(serve([busy, error500], ok, 30)) == (["b1"], 3)
+    message, calls = run(serve([], busy, 1.0))
+    assert "SlowDown" in message and "127.0.0.1" in message and "deadline" in message, message
+    assert calls >= 2
