@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from harness import defaults
 from harness.services.es_http import ElasticsearchEndpoint, es_request
+from harness.subject_processes import run_guarded, start_guarded
 
 TIMEOUT_SECONDS = 3600
 
@@ -37,13 +38,8 @@ def connectors_env(
 def run_connectors(
     es: ElasticsearchEndpoint, *args: str, extra_env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["connectors", *args],
-        capture_output=True,
-        text=True,
-        env=connectors_env(es, extra_env),
-        timeout=TIMEOUT_SECONDS,
-        check=False,
+    return run_guarded(
+        ["connectors", *args], text=True, env=connectors_env(es, extra_env), timeout=TIMEOUT_SECONDS
     )
 
 
@@ -113,7 +109,7 @@ def start_connectors(
 ) -> subprocess.Popen[str]:
     """``connectors ARGS`` in the background, output to ``log``: for scenarios that kill
     or signal it."""
-    return subprocess.Popen(
+    return start_guarded(
         ["connectors", *args],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -36,6 +36,7 @@ from harness.connectors_cli import (
 )
 from harness.result_protocol import parse_result
 from harness.services.es_http import ElasticsearchEndpoint
+from harness.subject_processes import run_guarded, start_guarded
 
 
 @dataclass
@@ -284,21 +285,13 @@ class CommandSubject:
     ) -> SyncOutcome:
         started = time.perf_counter()
         with self._command(spec, mode, allow_mass_delete) as (command, env, _):
-            done = subprocess.run(
-                command,
-                shell=True,
-                capture_output=True,
-                text=True,
-                timeout=3600,
-                check=False,
-                env=env,
-            )
+            done = run_guarded(command, shell=True, text=True, timeout=3600, env=env)
         return _outcome(done, spec, time.perf_counter() - started)
 
     def start(self, spec: ConnectorSpec, log: IO[str], mode: str = "full") -> subprocess.Popen[str]:
         with self._command(spec, mode, False, keep=True) as (command, env, path):
             # exec: the shell becomes the command, so a signal reaches the sync itself
-            process = subprocess.Popen(
+            process = start_guarded(
                 f"exec {command}",
                 shell=True,
                 stdout=log,

@@ -16,6 +16,7 @@ import yaml
 from harness.elastic.front import es_front
 from harness.elastic.records import service_config
 from harness.services.es_http import ElasticsearchEndpoint
+from harness.subject_processes import start_guarded
 
 
 def write_config(
@@ -50,7 +51,7 @@ def launch_service(
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="harness-elastic-")))
         front_url = stack.enter_context(es_front(endpoint, main))
         config = write_config(workdir, front_url, endpoint, connector)
-        process = subprocess.Popen(
+        process = start_guarded(
             [str(service), "-c", str(config)],
             stdin=subprocess.DEVNULL,
             stdout=log,

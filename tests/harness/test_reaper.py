@@ -98,3 +98,51 @@ def test_a_killed_reaper_is_replaced_and_its_successor_still_reaps(tmp_path):
 
     wait_until(lambda: not process_tree(pgid), 15, "the new reaper to kill the service")
     wait_until(lambda: not os.path.exists(workdir), 5, "the new reaper to remove the work dir")
+
+
+STARTS_A_SUBJECT = textwrap.dedent("""
+    import subprocess, sys, threading
+    from harness.subject_processes import run_guarded, start_guarded
+    background = start_guarded(["sleep", "300"], stdout=subprocess.DEVNULL)
+    threading.Thread(  # a subject run in the foreground, as a sync is
+        target=run_guarded, args=(["sh", "-c", "echo $$; exec sleep 300"],),
+        kwargs={"timeout": 600, "text": True}, daemon=True,
+    ).start()
+    print(background.pid, flush=True)
+    sys.stdin.read()  # block until killed
+""")
+
+
+def test_subjects_die_with_a_sigkilled_owner(tmp_path):
+    """A `connectors` process started by a pytest that is SIGKILLed was still running 60 s
+    later: subjects are now watched by the reaper too, in the background or not."""
+    env = dict(os.environ, HARNESS_TMPDIR=str(tmp_path))
+    owner = subprocess.Popen(
+        [sys.executable, "-c", STARTS_A_SUBJECT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert owner.stdout is not None
+    background = int(owner.stdout.readline())
+    wait_until(lambda: len(_sleepers(owner.pid)) == 2, 10, "both subjects to start")
+    subjects = _sleepers(owner.pid)
+    assert background in subjects
+
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+
+    wait_until(lambda: not any(process_tree(pid) for pid in subjects), 15, f"{subjects} to die")
+
+
+def _sleepers(parent: int) -> list[int]:
+    found = []
+    for pid in process_tree(parent):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if handle.read().startswith(b"sleep\x00300"):
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
