@@ -75,7 +75,11 @@ class S3Client:
             try:
                 response = await self._send(method, path, params)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                failure = f"S3 at {where} cannot be reached: {exc or type(exc).__name__}"
+                # Not retried: an endpoint that cannot be reached is a wrong address more
+                # often than a blip, and says so at once (the unreachable-source scenario).
+                raise SourceError(
+                    f"S3 at {where} cannot be reached: {exc or type(exc).__name__}"
+                ) from None
             else:
                 if response.status < 400 or response.status == 404:
                     self.outage.ended()
