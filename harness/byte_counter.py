@@ -77,12 +77,15 @@ class ByteCounter:
     def _pump(self, source: socket.socket, sink: socket.socket, to_client: bool) -> None:
         try:
             while data := source.recv(CHUNK):
-                sink.sendall(data)
+                # Counted before it is forwarded: once forwarded, the other side may answer
+                # and that answer be counted before this count, which a reader then sees
+                # short (a request's 4 bytes read as 0 beside its 12-byte answer, under load).
                 with self._lock:
                     if to_client:
                         self.to_client += len(data)
                     else:
                         self.to_server += len(data)
+                sink.sendall(data)
         except OSError:
             pass
         finally:

@@ -131,9 +131,9 @@ def _failed_job_without_error() -> None:
 
     original = jobs.end_job
 
-    async def end_job(client, job_id, connector, status, error, result=None):  # type: ignore[no-untyped-def]
+    async def end_job(client, job_id, connector, status, error, result=None, grant=None):  # type: ignore[no-untyped-def]
         recorded = None if status == "error" else error
-        done = await original(client, job_id, connector, status, recorded, result)
+        done = await original(client, job_id, connector, status, recorded, result, grant)
         return done[0], done[1], error
 
     jobs.end_job = end_job  # type: ignore[assignment]

@@ -14,8 +14,14 @@ def main(es_url: str, config_path: str, mode: str) -> int:
     os.environ["CONNECTORS_ES_URL"] = es_url
     with open(config_path) as handle:
         spec = json.load(handle)
-    allow = spec.pop("allow_mass_delete", False)
-    subprocess.run(["connectors", "create", "--config", config_path], capture_output=True)
+    allow = spec.pop("allow_mass_delete", False)  # the harness's, not a connector key
+    connector_path = config_path + ".connector.json"
+    with open(connector_path, "w") as handle:
+        json.dump(spec, handle)
+    try:
+        subprocess.run(["connectors", "create", "--config", connector_path], capture_output=True)
+    finally:
+        os.unlink(connector_path)
     args = ["connectors", "sync", spec["id"]]
     args += ["--incremental"] if mode == "incremental" else []
     args += ["--allow-mass-delete"] if allow else []
