@@ -25,6 +25,7 @@ from harness.faults.disruption import (
     lease_expired,
     on_elasticsearch,
     slow_source,
+    stop_process,
     subject_env,
     until,
     wait_mid_sync,
@@ -160,7 +161,7 @@ class CrashSuite:
                 source.release()  # it stops at the next batch it reads
                 code = first.wait(60)
             finally:
-                _stop(first)
+                stop_process(first)
             assert code == 0, f"the service exited {code} on SIGTERM\n{_tail(log_path)()}"
             assert job_status(run, job) == "suspended", job_status(run, job)
             second = subject.start_service(spec, log)
@@ -173,7 +174,7 @@ class CrashSuite:
                 )
                 ended = job_status(run, job)
             finally:
-                _stop(second)
+                stop_process(second)
         assert ended == "completed", f"the resumed job ended {ended}\n{_tail(log_path)()}"
         after = job_status(run, job)
         assert after == ended, (
@@ -208,13 +209,3 @@ def _part_way_on(
 
 def _running(run: ScenarioRun, job: str, service: subprocess.Popen[str]) -> bool:
     return service.poll() is None and job_status(run, job) in ("pending", "in_progress")
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)

@@ -14,8 +14,6 @@ loses one). Two services that freed each other's leases failed every part of thi
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import IO
 
 import pytest
 
-from harness.faults.disruption import jobs_of, slow_source, subject_env, until
+from harness.faults.disruption import jobs_of, slow_source, stop_process, subject_env, until
 from harness.faults.scenario_faults import assert_no_live_job
 from harness.scenario import ScenarioRun
 from harness.subjects import ConnectorSpec, ServiceSubject
@@ -80,7 +78,7 @@ def _services(subject: ServiceSubject, spec: ConnectorSpec, logs: list[Path]) ->
         for path in logs:
             log: IO[str] = stack.enter_context(path.open("a"))
             process = subject.start_service(spec, log)
-            stack.callback(_stop, process)
+            stack.callback(stop_process, process)
         yield
 
 
@@ -114,13 +112,3 @@ def _tails(logs: list[Path]) -> str:
         for path in logs
         if path.exists()
     )
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)

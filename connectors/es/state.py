@@ -238,21 +238,7 @@ class JobStore:
 
     async def claim(self, job_id: str) -> bool:
         """Move a runnable job to in_progress unless another worker got it first."""
-        hit = await self.client.get(index=JOBS_INDEX, id=job_id)
-        if hit["_source"]["status"] not in RUNNABLE:
-            return False
-        try:
-            await self.client.update(
-                index=JOBS_INDEX,
-                id=job_id,
-                if_seq_no=hit["_seq_no"],
-                if_primary_term=hit["_primary_term"],
-                refresh=True,
-                doc=_claimed(),
-            )
-        except ConflictError:
-            return False
-        return True
+        return await self.update_if(job_id, _claimed(), RUNNABLE) is None
 
     async def find(
         self,

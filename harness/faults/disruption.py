@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -194,3 +196,14 @@ def lease_expired(run: ScenarioRun) -> bool:
         raise
     lease = doc.get("_source", {}).get("sync_lease")
     return not lease or float(lease["expires_at"]) < time.time()
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, as a user stops it; SIGKILL if it is still there a minute later."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
