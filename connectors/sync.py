@@ -209,6 +209,7 @@ async def full_sync(
     try:
         result.absorb(await sink.close())
     except SinkError as exc:
+        result.absorb(sink.stats)  # what was written and refused before it failed is counted
         result.error = result.error or f"SinkError: {exc}"
         result.read_complete = False
     if result.read_complete and result.error is None:

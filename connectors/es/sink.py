@@ -215,7 +215,8 @@ class BulkSink:
             elif retry:
                 self.outage.failed(_item_reason(items[0], retry[0]), self.retry_seconds)
             if final and self._refused_for_good(pending, items):
-                failing = time.monotonic() - (self.outage.since or time.monotonic())
+                since = self.outage.since
+                failing = 0.0 if since is None else max(0.0, time.monotonic() - since)
                 raise SinkError(
                     f"index {self.index!r} refused writes for {failing:.0f}s (deadline "
                     f"{self.retry_seconds:.0f}s): {_item_reason(items[0], pending[0])}"
@@ -269,5 +270,9 @@ class BulkSink:
 
 def _item_reason(result: dict[str, Any], item: _Item) -> str:
     """Why Elasticsearch refused an item (its block, for a flood-stage 429)."""
-    error = result.get(item.action, {}).get("error") or {}
-    return f"items refused: {error.get('type', '?')}: {str(error.get('reason', ''))[:300]}"
+    outcome = result.get(item.action, {})
+    error = outcome.get("error") or {}
+    return (
+        f"items refused (HTTP {outcome.get('status', '?')}): {error.get('type', '?')}: "
+        f"{str(error.get('reason', ''))[:300]}"
+    )

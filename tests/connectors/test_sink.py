@@ -90,10 +90,28 @@ def test_a_batch_that_never_gets_through_fails_the_sink():
         through_server(["drop"] * 10, 2, max_docs=2, max_retries=2)
 
 
-def test_persistent_429_items_end_as_failures():
-    _server, stats = through_server([[429]] * 10, 1, max_docs=1, max_retries=2)
+def test_persistent_429_items_end_as_failures_and_fail_the_sink_naming_the_refusal():
+    """Items refused busy until the deadline: each is counted as failed with its status,
+    and, since the cluster took nothing for the whole deadline, the sink fails in one line
+    naming the refusal (a block refuses every later batch too: waiting each out was the
+    107 s sync of a 10 s deadline)."""
+
+    async def go() -> tuple[str, SinkStats]:
+        async with ScriptedBulkServer([[429]] * 10) as server:
+            transport = HttpBulkTransport(EsSettings(server.url))
+            sink = BulkSink(transport, "idx", backoff=0, max_docs=1, max_retries=2)
+            try:
+                await fill(sink, 1)
+                with pytest.raises(SinkError) as failed:
+                    await sink.close()
+                return str(failed.value), sink.stats
+            finally:
+                await transport.close()
+
+    message, stats = asyncio.run(go())
     assert stats.failed == 1
     assert stats.failures[0].status == 429
+    assert "refused writes" in message and "429" in message, message
 
 
 def test_deleting_a_document_already_gone_counts_as_no_deletion():
