@@ -67,6 +67,14 @@ MAX_JOBS = 6
 EXAMPLES = int(os.environ.get("HYPOTHESIS_OWNERSHIP_EXAMPLES", "20"))
 ENDINGS = (JobStatus.COMPLETED, JobStatus.ERROR, JobStatus.CANCELED, JobStatus.SUSPENDED)
 _examples = itertools.count()
+# Every run: real Elasticsearch round trips (no deadline, no health check on speed), and
+# no example database (a counterexample is printed, not replayed from a local cache).
+RUNS = settings(
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 
 
 @dataclass
@@ -314,13 +322,7 @@ def test_jobs_of_one_connector_run_once_and_one_at_a_time_under_three_workers(
     JobOwnership.prefix = run_namespace.es_name("ownership")
     run_state_machine_as_test(
         JobOwnership,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        ),
+        settings=settings(RUNS, max_examples=EXAMPLES),
     )
 
 
@@ -359,11 +361,8 @@ def test_the_machine_catches_a_lease_keyed_by_job_id(
         run_state_machine_as_test(
             JobOwnership,
             settings=settings(
+                RUNS,
                 max_examples=EXAMPLES * 5,
-                stateful_step_count=30,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                database=None,
                 report_multiple_bugs=False,
                 phases=[Phase.generate],  # found is enough: no shrinking
                 derandomize=True,  # the same examples every run: caught every run
