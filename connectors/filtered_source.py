@@ -26,6 +26,7 @@ class BasicRulesSource(BaseDataSource):
         self.name = source.name  # type: ignore[misc]
         self.supports_incremental = source.supports_incremental  # type: ignore[misc]
         self.supports_versions = False  # type: ignore[misc]
+        self.confirm_gone = source.confirm_gone  # type: ignore[method-assign]
 
     @classmethod
     def config_schema(cls) -> ConfigSchema:

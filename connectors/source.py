@@ -70,5 +70,9 @@ class BaseDataSource(ABC):
     def next_cursor(self) -> Any:
         return None
 
+    async def confirm_gone(self, doc_ids: list[str]) -> None:  # noqa: B027 - optional hook
+        """Raise SourceError if some of these ids, unseen by a complete full sync, may still
+        exist (say, in a table hidden by a revoked privilege): then nothing is deleted."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

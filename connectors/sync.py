@@ -30,9 +30,10 @@ from connectors.documents import (
 from connectors.es.bulk_transport import BulkTransport, ClientBulkTransport
 from connectors.es.rest import EsClient, NotFoundError
 from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
-from connectors.es.snapshot import IndexSnapshot, scan_ids
+from connectors.es.snapshot import IndexSnapshot
 from connectors.lazy import lazy_module
-from connectors.source import BaseDataSource, Operation
+from connectors.source import BaseDataSource, Operation, SourceError
+from connectors.stale import delete_stale
 
 if TYPE_CHECKING:
     import numpy as np
@@ -213,7 +214,7 @@ async def full_sync(
         result.error = result.error or f"SinkError: {exc}"
         result.read_complete = False
     if result.read_complete and result.error is None:
-        await _delete_stale(client, index, snapshot, options, result)
+        await _delete_stale(source, client, index, snapshot, options, result)
     await client.indices.refresh(index=index)
     result.seconds = time.perf_counter() - started
     return result
@@ -303,6 +304,7 @@ async def _send_changed(
 
 
 async def _delete_stale(
+    source: BaseDataSource,
     client: EsClient,
     index: str,
     snapshot: IndexSnapshot,
@@ -321,15 +323,11 @@ async def _delete_stale(
         )
     sink = _sink(client, index, options)
     try:
-        async for hits in scan_ids(client, index, options.scan_page):
-            ids = np.fromiter((hash64(h["_id"].encode()) for h in hits), np.uint64, len(hits))
-            for hit, is_stale in zip(hits, snapshot.is_stale(ids).tolist(), strict=True):
-                if is_stale:
-                    await sink.add_delete(hit["_id"])
-    except BaseException:
-        await sink.abort()
-        raise
-    result.absorb(await sink.close())
+        stats = await delete_stale(source, client, index, snapshot, sink, options.scan_page)
+    except SourceError as exc:  # the source would not confirm them gone: nothing was deleted
+        result.error = f"SourceError: {exc}"
+        return
+    result.absorb(stats)
 
 
 async def incremental_sync(

@@ -26,8 +26,9 @@ from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
 from connectors.source import BaseDataSource, Operation, SourceError
 from connectors.sources import mysql_flow
-from connectors.sources.mysql_discovery import discover_plans
+from connectors.sources.mysql_discovery import confirm_dropped, discover_plans
 from connectors.sources.mysql_plans import Plan, server_reason
+from connectors.sources.pg_plans import decode_id
 from connectors.sources.sql_common import (
     SQL_CHECKS,
     Boundary,
@@ -65,6 +66,7 @@ class MySQLDataSource(BaseDataSource):
         super().__init__(configuration)
         self._cursor: dict[str, Any] = {}
         self._plans_cache: list[Plan] | None = None
+        self._gone: set[str] = set()  # tables confirmed dropped during this sync
 
     @classmethod
     def config_schema(cls) -> ConfigSchema:
@@ -231,3 +233,21 @@ class MySQLDataSource(BaseDataSource):
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)
+
+    async def confirm_gone(self, doc_ids: list[str]) -> None:
+        """With ``tables: ["*"]``, a table whose SELECT was revoked vanishes from the
+        listing like a dropped one: its documents' table is asked for by name, and only
+        a table the server says does not exist lets them be deleted."""
+        if self.config["queries"] or self.config["tables"] not in (["*"], "*"):
+            return  # the user named what to read: whatever else was indexed is meant to go
+        read = {plan.name for plan in self._plans_cache or ()}
+        unlisted = {decode_id(doc_id)[0] for doc_id in doc_ids} - read - self._gone
+        if not unlisted:
+            return
+        conn = await self._connect()
+        try:
+            async with conn.cursor() as cur:
+                await confirm_dropped(cur, self.config["database"], sorted(unlisted), self._where())
+        finally:
+            conn.close()
+        self._gone |= unlisted

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from connectors.source import SourceError
-from connectors.sources.mysql_plans import Column, Plan, server_reason
+from connectors.sources.mysql_plans import Column, Plan, quoted, server_reason
 
 
 async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:
@@ -25,7 +25,11 @@ async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:
     wanted = existing if config["tables"] in (["*"], "*") else list(config["tables"])
     missing = sorted(set(wanted) - set(existing))
     if missing:
-        raise SourceError(f"tables not found in database {database!r} of {where}: {missing}")
+        denied = [t for t in missing if await probe_table(cur, database, t) != NO_SUCH_TABLE]
+        raise SourceError(
+            f"tables not found in database {database!r} of {where}: {missing}"
+            + (f"; the connector's user lacks the SELECT privilege on {denied}" if denied else "")
+        )
     plans = []
     for table in wanted:
         columns = await _columns(cur, database, table)
@@ -42,6 +46,42 @@ async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:
         cursor = config["cursor_column"] if config["cursor_column"] in names else None
         plans.append(Plan(table, database, tuple(keys), columns, cursor))
     return plans
+
+
+NO_SUCH_TABLE = 1146  # ER_NO_SUCH_TABLE; a table one may not read answers 1142 instead
+
+
+async def probe_table(cur: Any, database: str, table: str) -> int | str | None:
+    """None if the table can be read; else the server's error code (or its message).
+    MySQL hides a table without privileges from information_schema, but reading it names
+    the privilege, and a dropped table answers NO_SUCH_TABLE."""
+    try:
+        await cur.execute(f"SELECT 1 FROM {quoted(database)}.{quoted(table)} LIMIT 0", ())
+        await cur.fetchall()
+    except Exception as exc:
+        code = getattr(exc, "args", (None,))[0]
+        return code if isinstance(code, int) else server_reason(exc)
+    return None
+
+
+async def confirm_dropped(cur: Any, database: str, tables: list[str], where: str) -> None:
+    """A table whose documents are in the index but that the listing of all tables lost
+    is gone only if the server says it does not exist; anything else fails the sync."""
+    for table in tables:
+        answer = await probe_table(cur, database, table)
+        if answer == NO_SUCH_TABLE:
+            continue
+        why = (
+            "it can be read, so it was created during the sync; the next sync reads it"
+            if answer is None
+            else "the connector's user lacks the SELECT privilege on it, or it is hidden "
+            "from it; grant SELECT on it, or if it is gone for good, name the remaining "
+            "tables in `tables`"
+        )
+        raise SourceError(
+            f"table {database}.{table} has documents in the index but was not listed by "
+            f"{where}: {why}. Nothing was deleted"
+        )
 
 
 async def _columns(cur: Any, database: str, table: str) -> tuple[Column, ...]:

@@ -11,7 +11,14 @@ MYSQL = ConnectorScenario(
     service="mysql",
     fixture=MySQLFixture,
     capabilities=frozenset(
-        {"incremental", "versions", "faults", "rejected_documents", "exact_revert"}
+        {
+            "incremental",
+            "versions",
+            "faults",
+            "rejected_documents",
+            "exact_revert",
+            "table_privileges",
+        }
     ),
 )
 
