@@ -77,6 +77,21 @@ class SourceFixture(Protocol):
         table (loaded by ``load_edge_cases``); return its name as errors must give it."""
         ...
 
+    def break_outs(self) -> list[Any]:
+        """Capability ``custom_query_safety``: create what the break-outs aim at, and
+        return them (``harness.custom_query_suite.BreakOut``, every class tried)."""
+        ...
+
+    def inventory(self) -> Any:
+        """Capability ``custom_query_safety``: what the database holds, comparable with
+        ``==`` (tables and contents, sequences, routines, files the server could write)."""
+        ...
+
+    def privileged_configuration(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
+        """Capability ``custom_query_safety``: the connector's configuration with these
+        custom queries, run as a user who may write anything."""
+        ...
+
     def rule_cases(self) -> list[Any]:
         """Capability ``sync_rules``: ``harness.rules_suite.RuleCase``s over the corpus of
         ``load("tiny")`` and ``load_edge_cases()``, each selecting some documents, not all."""

@@ -17,6 +17,7 @@ import pytest
 from harness.bad_config_suite import BadConfigSuite
 from harness.config_checks import assert_config_refusal
 from harness.crash_suite import CrashSuite
+from harness.custom_query_suite import CustomQuerySuite
 from harness.dls_suite import DlsSuite
 from harness.fault_suite import FaultSuite
 from harness.incremental_suite import IncrementalEdgeSuite
@@ -53,6 +54,7 @@ class StandardSuite(
     CrashSuite,
     WorkersSuite,
     BadConfigSuite,
+    CustomQuerySuite,
 ):
     scenario: ClassVar[ConnectorScenario]
 

@@ -18,6 +18,7 @@ MYSQL = ConnectorScenario(
             "rejected_documents",
             "exact_revert",
             "table_privileges",
+            "custom_query_safety",
         }
     ),
 )

@@ -15,6 +15,7 @@ POSTGRESQL = ConnectorScenario(
             "incremental",
             "versions",
             "table_privileges",
+            "custom_query_safety",
             "faults",
             "rejected_documents",
             "exact_revert",

@@ -4,6 +4,7 @@ has its documents deleted; a listed table without the privilege says so."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from connectors.source import SourceError
 from connectors.sources.mysql import MySQLDataSource
 from connectors.sync import full_sync
 from tests.connectors.es_sync import ids_in, sync
-from tests.connectors.test_mysql_source import database, run  # noqa: F401
+from tests.connectors.test_mysql_source import run
 
 pytestmark = pytest.mark.services
 
@@ -22,13 +23,14 @@ TABLES = {"big": 6, "small": 2}  # small stays under the mass-delete guard
 
 
 @pytest.fixture
-def reader(mysql_endpoint: Any, database: Any) -> Iterator[tuple[str, str]]:  # noqa: F811
+def reader(mysql_endpoint: Any, database: Any) -> Iterator[tuple[str, str]]:
     """A user with one grant per table, as a database with per-table grants has."""
     name, cur = database
     for table, rows in TABLES.items():
         cur.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v VARCHAR(8))")
         cur.executemany(f"INSERT INTO {table} VALUES (%s, 'x')", [(i,) for i in range(rows)])
-    user, password = f"lt_{name}"[:32], secrets.token_urlsafe(12)
+    user = "lt_" + hashlib.sha1(name.encode()).hexdigest()[:24]
+    password = secrets.token_urlsafe(12)
     cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
     for table in TABLES:
         cur.execute(f"GRANT SELECT ON {name}.{table} TO %s@'%%'", (user,))
@@ -54,7 +56,7 @@ def test_a_revoked_table_fails_the_sync_and_deletes_nothing(
     es_endpoint,
     index,
     database,
-    reader,  # noqa: F811
+    reader,
 ):
     name, cur = database
     first = sync_as(mysql_endpoint, name, reader, es_endpoint, index)
@@ -75,7 +77,7 @@ def test_a_dropped_table_has_its_documents_deleted(
     es_endpoint,
     index,
     database,
-    reader,  # noqa: F811
+    reader,
 ):
     name, cur = database
     sync_as(mysql_endpoint, name, reader, es_endpoint, index)
@@ -85,7 +87,7 @@ def test_a_dropped_table_has_its_documents_deleted(
     assert ids_in(es_endpoint, index) == {i for i in every_id() if i.startswith("big:")}
 
 
-def test_a_named_table_without_the_privilege_says_so(mysql_endpoint, database, reader):  # noqa: F811
+def test_a_named_table_without_the_privilege_says_so(mysql_endpoint, database, reader):
     name, cur = database
     cur.execute(f"REVOKE SELECT ON {name}.small FROM %s@'%%'", (reader[0],))
     source = as_reader(mysql_endpoint, name, reader, tables=["big", "small"])

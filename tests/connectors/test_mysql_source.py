@@ -41,19 +41,6 @@ async def collect(iterator: Any) -> list[Any]:
     return [item async for item in iterator]
 
 
-@pytest.fixture
-def database(mysql_endpoint, request):
-    name = f"t_{abs(hash(request.node.name)) % 10**8}"
-    with mysql_endpoint.connect() as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-        cur.execute(f"USE {name}")
-        cur.execute("SET SESSION sql_mode = ''")  # zero dates, as permissive servers allow
-        cur.execute("SET SESSION time_zone = '-03:30'")
-        yield name, cur
-        cur.execute(f"DROP DATABASE {name}")
-
-
 def source(endpoint: Any, database: str, **extra: Any) -> MySQLDataSource:
     return MySQLDataSource(
         {

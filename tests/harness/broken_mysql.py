@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.source import BaseDataSource
 from connectors.sources import mysql as mysql_module
 from connectors.sources import mysql_discovery, mysql_plans
 
@@ -62,10 +63,28 @@ def _set_as_text() -> None:
     _with_kind("set", "text")
 
 
+def _multi_statements_on() -> None:
+    """The session keeps asyncmy's multi-statement support: a custom query that closes
+    the probe's subquery runs statements of its own (issue 25: a DROP TABLE committed)."""
+
+    async def kept(_conn: Any) -> None:
+        return None
+
+    mysql_module.single_statements = kept  # type: ignore[assignment]
+
+
+def _unlisted_table_taken_for_dropped() -> None:
+    """No vetting before stale deletion: with tables ['*'], a table whose SELECT was
+    revoked vanishes from the listing and its documents are deleted as if it were dropped."""
+    mysql_module.MySQLDataSource.confirm_gone = BaseDataSource.confirm_gone  # type: ignore[method-assign]
+
+
 MYSQL_VARIANTS = {
     "mysql-unsigned-bigint-as-signed": _unsigned_bigint_as_signed,
     "mysql-timestamp-in-session-zone": _timestamp_in_session_zone,
     "mysql-float-as-server-text": _float_as_server_text,
     "mysql-json-as-text": _json_as_text,
     "mysql-set-as-text": _set_as_text,
+    "mysql-multi-statements-on": _multi_statements_on,
+    "mysql-unlisted-table-taken-for-dropped": _unlisted_table_taken_for_dropped,
 }

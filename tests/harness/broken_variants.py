@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg import sql
 
@@ -188,6 +189,19 @@ def _version_is_the_cursor() -> None:
     pg_plans.Plan.documents = docs  # type: ignore[method-assign]
 
 
+def _custom_query_as_simple_query() -> None:
+    """The probe of a custom query sent through the simple protocol (no parameters, not
+    prepared), which runs every statement in the text it is given."""
+    original = psycopg.AsyncConnection.execute
+
+    async def execute(self, query, params=None, *, prepare=None, binary=False):  # type: ignore[no-untyped-def]
+        if prepare:
+            return await original(self, query)
+        return await original(self, query, params, prepare=prepare, binary=binary)
+
+    psycopg.AsyncConnection.execute = execute  # type: ignore[method-assign]
+
+
 def _resync_reads_everything() -> None:
     """No versions: an unchanged re-sync reads every document again (and writes nothing)."""
     PostgreSQLDataSource.supports_versions = False
@@ -213,6 +227,7 @@ VARIANTS = {
     "date-shifted-by-zone": _date_shifted_by_zone,
     "version-is-the-cursor": _version_is_the_cursor,
     "resync-reads-everything": _resync_reads_everything,
+    "custom-query-as-simple-query": _custom_query_as_simple_query,
 }
 
 

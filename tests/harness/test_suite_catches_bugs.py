@@ -115,6 +115,10 @@ CASES = {
         "test_an_unreadable_table_fails_the_sync_and_deletes_nothing",
         "documents were deleted because",
     ),
+    "custom-query-as-simple-query": (
+        "test_a_custom_query_cannot_change_the_database",
+        "'commit, begin read write, drop' changed the database",
+    ),
 }
 
 
@@ -131,6 +135,14 @@ MYSQL_CASES = {
     "mysql-float-as-server-text": ("test_edge_cases", "f: expected 123456.7, got 123457.0"),
     "mysql-json-as-text": ("test_edge_cases", 'ja: expected [1, null, -3, 2.5], got "[1, '),
     "mysql-set-as-text": ("test_edge_cases", 's: expected ["red", "blue"], got "red,blue"'),
+    "mysql-multi-statements-on": (
+        "test_a_custom_query_cannot_change_the_database",
+        "'read write, commit, drop' changed the database",
+    ),
+    "mysql-unlisted-table-taken-for-dropped": (
+        "test_an_unreadable_table_fails_the_sync_and_deletes_nothing",
+        "documents were deleted because",
+    ),
 }
 # The S3 connector under scenarios/s3 (tests/harness/broken_s3.py).
 S3_CASES = {
