@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from connectors import sync as sync_module
-from connectors.sources.postgresql import PostgreSQLDataSource
+from connectors.sources.postgresql.source import PostgreSQLDataSource
 
 
 def _no_retry_on_state_requests() -> None:
@@ -91,9 +91,9 @@ def _mass_delete_unguarded() -> None:
     """The guard's fraction is never consulted: an emptied source empties the index."""
     original = sync_module._delete_stale
 
-    async def delete(client, index, snapshot, options, result):  # type: ignore[no-untyped-def]
+    async def delete(source, client, index, snapshot, options, result):  # type: ignore[no-untyped-def]
         options.allow_mass_delete = True
-        return await original(client, index, snapshot, options, result)
+        return await original(source, client, index, snapshot, options, result)
 
     sync_module._delete_stale = delete  # type: ignore[assignment]
 
@@ -204,7 +204,7 @@ def _rejected_counted_as_indexed() -> None:
 def _cursor_strictly_greater() -> None:
     """Rows after the cursor are read with ``>``: rows committed later at exactly the
     stored value are never read."""
-    from connectors.sources.pg_plans import Plan
+    from connectors.sources.postgresql.queries import Plan
 
     def since(self):  # type: ignore[no-untyped-def]
         return sql.SQL("t.{} > %s").format(sql.Identifier(self.cursor_column))
@@ -232,7 +232,7 @@ def _incremental_read_error_swallowed() -> None:
 def _cursor_from_the_last_row_read() -> None:
     """Changes are read in storage order, and the cursor is the last row's value: right only
     when rows happen to be stored in cursor order."""
-    from connectors.sources.pg_plans import Plan
+    from connectors.sources.postgresql.queries import Plan
 
     original = Plan.documents
 

@@ -1,0 +1,1 @@
+"""MySQL/MariaDB: source.py, queries.py (plans and SQL), discovery.py (tables and queries), driver.py (asyncmy)."""

@@ -1,0 +1,1 @@
+"""Checks that judge a sync's outcome: index contents, job records, secrets, refusals."""

@@ -1,0 +1,1 @@
+"""The pytest plugin: options, services, scenario fixtures, xdist sharing."""

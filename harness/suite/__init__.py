@@ -1,0 +1,1 @@
+"""The standard suite: StandardSuite, composed from one module per capability."""
