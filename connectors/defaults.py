@@ -44,3 +44,6 @@ CHECK_INTERVAL_SECONDS = 1.0  # between cancelation checks during a sync
 # heard of for LEASE_SECONDS is lost: its lease may be taken, and a service marks it error.
 HEARTBEAT_SECONDS = float(os.environ.get("CONNECTORS_HEARTBEAT_SECONDS", "10"))
 LEASE_SECONDS = float(os.environ.get("CONNECTORS_LEASE_SECONDS", "60"))
+# Ids an incremental cursor remembers at its exact value (rows, objects, pages already sent
+# there); past this, those may be sent again.
+MAX_BOUNDARY_IDS = 1000

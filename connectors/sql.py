@@ -8,11 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from connectors import defaults
 from connectors.config import MAX_CONNECT_TIMEOUT, ConfigField
-from connectors.sources.pg_plans import decode_id
+from connectors.ids import decode_id
 
-# Ids remembered at the cursor's exact value; past this, those rows may be sent again.
-MAX_BOUNDARY_IDS = 1000
 QUERY_KEYS = ("name", "query", "id_columns")
 
 
@@ -146,5 +145,5 @@ class Boundary:
             return
         if self.cursor is None or value != self.cursor["value"]:
             self.cursor = {"value": value, "ids": []}
-        if len(self.cursor["ids"]) < MAX_BOUNDARY_IDS:
+        if len(self.cursor["ids"]) < defaults.MAX_BOUNDARY_IDS:
             self.cursor["ids"].append(doc_id)

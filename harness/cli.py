@@ -119,8 +119,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _fetch_elastic(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.elastic import fetch
     from harness.subjects import SubjectUnavailable
+    from harness.subjects.elastic import fetch
 
     try:
         if args.elastic_connectors_checkout:
@@ -163,7 +163,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_compare_subjects(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.compare_subjects import compare, render, to_json
+    from harness.bench.compare_subjects import compare, render, to_json
 
     subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
     figures = compare(
@@ -221,7 +221,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     extra = ""
     if args.compare:
-        from harness.compare_subjects import from_json, html_section
+        from harness.bench.compare_subjects import from_json, html_section
 
         extra = html_section(from_json(Path(args.compare).read_text()))
     print(f"wrote {write_report(runs, Path(args.output), extra)} ({len(runs)} runs)")

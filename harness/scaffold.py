@@ -57,7 +57,9 @@ class Scaffold:
 
     def files(self, root: Path) -> dict[Path, str]:
         words = self.words
-        source = root.joinpath(*self.package.split("."), f"{self.name}.py")
+        # One package per source, its role files beside it (source.py first), as
+        # connectors/sources/<name>/ in this project.
+        source = root.joinpath(*self.package.split("."), self.name, "source.py")
         return {
             source: _render("source.py.tmpl", words),
             root / "fixtures" / f"{self.name}.py": _render("fixture.py.tmpl", words),
@@ -67,7 +69,7 @@ class Scaffold:
         }
 
     def entry_point(self) -> str:
-        return f'{self.name} = "{self.package}.{self.name}:{self.words["cls"]}"'
+        return f'{self.name} = "{self.package}.{self.name}.source:{self.words["cls"]}"'
 
 
 def _render(template: str, words: dict[str, str]) -> str:
@@ -122,7 +124,7 @@ def new_connector(root: Path, name: str, service: str, package: str | None = Non
     if existing:
         raise ScaffoldError(f"not overwriting {', '.join(existing)}")
     done = []
-    for package_dir in _package_dirs(root, scaffold.package):
+    for package_dir in _package_dirs(root, f"{scaffold.package}.{name}"):
         package_dir.mkdir(parents=True, exist_ok=True)
         (package_dir / "__init__.py").touch()
     for path, text in files.items():

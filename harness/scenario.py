@@ -6,39 +6,41 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
-from harness.assertions import (
+from harness import state_index
+from harness.capabilities import Proxied, check_declaration
+from harness.checks.assertions import (
     assert_index_matches_source,
     assert_job_record,
     assert_nothing_written,
     check_job,
 )
-from harness.byte_counter import ByteCounter
-from harness.index_reader import IndexReader
-from harness.result_protocol import as_job_record
-from harness.secret_leaks import leak_problems
+from harness.checks.byte_counter import ByteCounter
+from harness.checks.index_reader import IndexReader
+from harness.checks.secret_leaks import leak_problems
 from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 from harness.subjects import ConnectorSpec, SyncOutcome, SyncSubject
+from harness.subjects.result_protocol import as_job_record
+
+T = TypeVar("T")
 
 
 class SourceFixture(Protocol):
-    """What ``fixtures/<connector>.py`` provides for the standard suite."""
+    """What ``fixtures/<connector>.py`` provides for the scenarios every connector runs;
+    each declared capability needs more (``harness.capabilities``: its Protocol)."""
 
     # The fields an error about ``invalid_configuration()`` must name (each as "field:"),
     # and its misspelt fields with the name the error must suggest for each.
-    invalid_fields: tuple[str, ...]
-    misspellings: dict[str, str]
+    @property
+    def invalid_fields(self) -> tuple[str, ...]: ...
+    @property
+    def misspellings(self) -> dict[str, str]: ...
 
     def load(self, size: str | int) -> None: ...
     def load_edge_cases(self) -> None: ...
     def load_identity_cases(self) -> None:
         """The shared identity corpus (fixtures/identity.py) in this source."""
-        ...
-
-    def load_rejects(self) -> tuple[dict[str, Any], list[str]]:
-        """Capability ``rejected_documents``: rows Elasticsearch must reject under an
-        explicit mapping; returns (the mapping's properties, the ids to be rejected)."""
         ...
 
     def change_identity_cases(self) -> int:
@@ -48,10 +50,6 @@ class SourceFixture(Protocol):
     def mutate(self, update: float = 0.0, delete: float = 0.0, insert: float = 0.0) -> Any: ...
     def mutate_quietly(self, update: float) -> Any:
         """Change one column of a fraction of rows, leaving the cursor column alone."""
-        ...
-
-    def change_and_revert(self, update: float) -> int:
-        """Change a fraction of rows and put them back (A -> B -> A); returns how many."""
         ...
 
     def restyle_numeric(self) -> int:
@@ -67,78 +65,6 @@ class SourceFixture(Protocol):
         """Undo ``poison``: the next read succeeds and sees every row."""
         ...
 
-    def insert_at_latest_cursor(self, count: int) -> Any:
-        """Capability ``incremental``: ``count`` new rows committed now whose cursor value
-        equals the greatest one already in the source; returns the mutation."""
-        ...
-
-    def revoke_read(self) -> str:
-        """Capability ``table_privileges``: revoke the connector's read access to one small
-        table (loaded by ``load_edge_cases``); return its name as errors must give it."""
-        ...
-
-    def break_outs(self) -> list[Any]:
-        """Capability ``custom_query_safety``: create what the break-outs aim at, and
-        return them (``harness.custom_query_suite.BreakOut``, every class tried)."""
-        ...
-
-    def inventory(self) -> Any:
-        """Capability ``custom_query_safety``: what the database holds, comparable with
-        ``==`` (tables and contents, sequences, routines, files the server could write)."""
-        ...
-
-    def privileged_configuration(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
-        """Capability ``custom_query_safety``: the connector's configuration with these
-        custom queries, run as a user who may write anything."""
-        ...
-
-    def rule_cases(self) -> list[Any]:
-        """Capability ``sync_rules``: ``harness.rules_suite.RuleCase``s over the corpus of
-        ``load("tiny")`` and ``load_edge_cases()``, each selecting some documents, not all."""
-        ...
-
-    def invalid_rules(self) -> list[Any]:
-        """Capability ``sync_rules``: ``harness.rules_suite.InvalidRule``s."""
-        ...
-
-    def load_many_small(self, count: int) -> int:
-        """Capability ``pagination``: ``count`` small documents in one place (a prefix, a
-        space); returns how many pages the connector's default listing takes for them."""
-        ...
-
-    def rate_limit(self, requests: int, window_s: float, retry_after_s: int) -> None:
-        """Capability ``rate_limited``: from now on, beyond ``requests`` per ``window_s``
-        the source answers 429 with ``Retry-After: retry_after_s``."""
-        ...
-
-    def rate_limit_report(self) -> tuple[int, float | None]:
-        """How many requests were refused, and the shortest wait the connector left after
-        a 429 minus what it was asked to wait (negative: too early)."""
-        ...
-
-    def churn_during_reads(self, changes_per_page: int) -> None:
-        """Capability ``unstable_pagination``: from now on, after every answer that has a
-        next page, ``changes_per_page`` items are added or removed (0: calm again)."""
-        ...
-
-    def churn_report(self) -> int:
-        """How many such changes have landed."""
-        ...
-
-    def dls_configuration(self) -> dict[str, Any]:
-        """Capability ``dls``: ``configuration()`` with document-level security on."""
-        ...
-
-    def visible_ids(self) -> dict[str, set[str]]:
-        """Capability ``dls``: for every user (by the id of their identity document), the
-        ids of the documents the source lets them read, from the source's own state."""
-        ...
-
-    def change_access(self) -> str:
-        """Capability ``dls``: change who may read what (a restriction, a membership) so
-        that what at least two users see moves; return a description of the change."""
-        ...
-
     def read_in_small_pieces(self) -> None:
         """Have ``configuration()`` read in small round trips (a fetch size, a page size),
         so a fault scenario's disruption lands between acknowledged writes; a source that
@@ -149,13 +75,6 @@ class SourceFixture(Protocol):
     def expected_count(self) -> int: ...
     def configuration(self) -> dict[str, Any]: ...
     def unreachable_configuration(self) -> dict[str, Any]: ...
-    def source_address(self) -> tuple[str, int]:
-        """Where the source listens (TCP), for a byte-counting proxy in front of it."""
-        ...
-
-    def configuration_through(self, address: tuple[str, int]) -> dict[str, Any]:
-        """``configuration()`` pointed at ``address`` (the proxy) instead."""
-        ...
 
     def unreachable_location(self, configuration: dict[str, Any]) -> str:
         """What an error about that configuration must show of where it connected."""
@@ -188,6 +107,9 @@ class ConnectorScenario:
     needs: tuple[str, ...] = ()  # other service kinds the connector uses ("extraction")
     ignore_fields: tuple[str, ...] = ("_content_hash",)  # runtime metadata, not content
     change_fraction: float = 0.05
+
+    def __post_init__(self) -> None:
+        check_declaration(self.connector, self.fixture, self.capabilities)
 
 
 @dataclass
@@ -241,6 +163,11 @@ class ScenarioRun:
             raise AssertionError(f"{mode} sync failed ({outcome.status}): {outcome.error}")
         return outcome
 
+    def able(self, capability: Callable[..., T]) -> T:
+        """The fixture as a capability's Protocol (``harness.capabilities``), for the
+        scenarios of that capability: the declaration was checked to provide it."""
+        return cast(T, self.fixture)
+
     def assert_no_secret_leak(
         self, outcome: SyncOutcome, configuration: dict[str, Any] | None = None
     ) -> None:
@@ -281,7 +208,7 @@ class ScenarioRun:
         self, status: str = "completed", job_type: str | None = None, **counts: int
     ) -> None:
         """The last sync's job record; for a subject that keeps no connector state, the
-        result it reported (harness/result_protocol.py) in the record's shape."""
+        result it reported (harness/subjects/result_protocol.py) in the record's shape."""
         if self.subject.records_jobs:
             assert_job_record(
                 self.es, self.connector_id, status=status, job_type=job_type, **counts
@@ -327,15 +254,15 @@ class ScenarioRun:
     def counting_source_bytes(self) -> Iterator[tuple[ByteCounter, dict[str, Any]]]:
         """A byte-counting proxy in front of the source, and the configuration that goes
         through it: how much a sync read, for any connector."""
-        with ByteCounter(*self.fixture.source_address()) as counter:
-            yield counter, self.fixture.configuration_through(counter.address)
+        with ByteCounter(*self.able(Proxied).source_address()) as counter:
+            yield counter, self.able(Proxied).configuration_through(counter.address)
 
     def set_cursor(self, cursor: Any) -> None:
         """Through the connector protocol's state, as a user editing the connector would."""
         es_request(
             self.es,
             "POST",
-            f"/.elastic-connectors/_update/{self.connector_id}?refresh=true",
+            state_index.connector_update(self.connector_id),
             {"doc": {"sync_cursor": cursor}},
         )
 
@@ -343,7 +270,7 @@ class ScenarioRun:
         self.fixture.drop()
         es_request(self.es, "DELETE", f"/{self.index}?ignore_unavailable=true")
         try:
-            es_request(self.es, "DELETE", f"/.elastic-connectors/_doc/{self.connector_id}")
+            es_request(self.es, "DELETE", state_index.connector_doc(self.connector_id))
         except EsHttpError as exc:
             if exc.status != 404:
                 raise

@@ -17,10 +17,10 @@ from typing import Any
 
 import psycopg
 
-from harness.connectors_cli import create_connector, sync_connector
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 from harness.services.options import HarnessOptions
 from harness.services.provider import start_reusable
+from harness.subjects.connectors_cli import create_connector, sync_connector
 
 TABLE = """
 CREATE TABLE bench (id bigint PRIMARY KEY, title text, body text, price numeric(10,2),

@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.index_reader import IndexReader
+from harness.checks.index_reader import IndexReader
 from harness.namespace import RunNamespace
+from harness.plugin.subject_choice import make_subject
 from harness.scenario import ConnectorScenario, make_fixture
 from harness.services import registry
 from harness.services.es_http import es_request
-from harness.subject_choice import make_subject
 from harness.subjects import ConnectorSpec, SyncSubject
 
 

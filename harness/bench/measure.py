@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 
 from connectors import defaults as runtime_defaults
-from harness.connectors_cli import sync_connector
-from harness.index_reader import IndexReader
+from harness.checks.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint, es_request
+from harness.subjects.connectors_cli import sync_connector
 
 # The ceiling batches exactly like the runtime: its own defaults, not a copy.
 BULK_DOCS = runtime_defaults.BULK_MAX_DOCS

@@ -25,12 +25,12 @@ from harness.bench.measure import (
     cli_sync,
     index_stats,
 )
-from harness.connectors_cli import create_connector
-from harness.run_options import run_options
+from harness.plugin.options import run_options
 from harness.scenario import ConnectorScenario, make_fixture
 from harness.services import registry
 from harness.services.es_http import es_request
 from harness.subjects import ConnectorSpec
+from harness.subjects.connectors_cli import create_connector
 
 
 class BenchContext:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from harness.dls import ACL_INDEX_PREFIX
-from harness.index_reader import CHUNK, IndexReader
-from harness.job_record import FINISHED, connector_problems, job_problems
+from harness import state_index
+from harness.checks.dls import ACL_INDEX_PREFIX
+from harness.checks.index_reader import CHUNK, IndexReader
+from harness.checks.job_record import FINISHED, connector_problems, job_problems
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 
 SHOWN = 5
@@ -231,11 +232,11 @@ def assert_index_matches_source(
 
 
 def latest_job(endpoint: ElasticsearchEndpoint, connector_id: str) -> dict[str, Any]:
-    es_request(endpoint, "POST", "/.elastic-connectors-sync-jobs/_refresh")
+    es_request(endpoint, "POST", f"/{state_index.JOBS}/_refresh")
     found = es_request(
         endpoint,
         "POST",
-        "/.elastic-connectors-sync-jobs/_search",
+        f"/{state_index.JOBS}/_search",
         {
             "size": 1,
             "query": {"term": {"connector.id": connector_id}},
@@ -267,7 +268,7 @@ def assert_job_record(
         target = ACL_INDEX_PREFIX + index if job.get("job_type") == "access_control" else index
         reader = IndexReader(endpoint, target)
         reader.refresh()
-        connector = es_request(endpoint, "GET", f"/.elastic-connectors/_doc/{connector_id}")
+        connector = es_request(endpoint, "GET", state_index.connector_doc(connector_id))
         problems = job_problems(job, reader.count())
         problems += connector_problems(connector["_source"], job)
         if problems:

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from harness.index_reader import IndexReader
+from harness.checks.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint
 
 ACL_INDEX_PREFIX = ".search-acl-filter-"

@@ -8,7 +8,8 @@ import contextlib
 import json
 from typing import Any
 
-from harness.assertions import OutcomeError, latest_job
+from harness import state_index
+from harness.checks.assertions import OutcomeError, latest_job
 from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 from harness.subjects import SyncOutcome
 
@@ -40,7 +41,7 @@ def leak_problems(
         with contextlib.suppress(OutcomeError):  # refused before any job: nothing recorded
             places["the sync job record"] = json.dumps(latest_job(es, connector_id))
         try:
-            connector = es_request(es, "GET", f"/.elastic-connectors/_doc/{connector_id}")
+            connector = es_request(es, "GET", state_index.connector_doc(connector_id))
         except EsHttpError as exc:
             if exc.status != 404:
                 raise

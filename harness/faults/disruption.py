@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from harness import state_index
 from harness.faults.proxy import FaultProxy
 from harness.faults.scenario_faults import source_behind_proxy
 from harness.scenario import ScenarioRun
@@ -21,7 +22,7 @@ from harness.services.es_http import EsHttpError, es_request
 from harness.services.kind import DisruptableService
 from harness.subjects import SyncOutcome
 
-JOBS = "/.elastic-connectors-sync-jobs"
+JOBS = f"/{state_index.JOBS}"
 # A tiny corpus read at this rate lasts seconds, written in small batches as it is read:
 # long enough to be disrupted between acknowledged writes.
 SLOW_SOURCE_BYTES_PER_SECOND = 40_000
@@ -61,7 +62,7 @@ def on_elasticsearch(run: ScenarioRun, service: DisruptableService) -> Iterator[
     try:
         yield
     finally:
-        for path in (f"/{run.index}", f"/.elastic-connectors/_doc/{run.connector_id}"):
+        for path in (f"/{run.index}", state_index.connector_doc(run.connector_id)):
             with contextlib.suppress(Exception):  # best effort: the cluster is private
                 es_request(service.endpoint, "DELETE", path + "?ignore_unavailable=true")
         run.es, subject.endpoint = direct, direct
@@ -189,7 +190,7 @@ def job_status(run: ScenarioRun, job_id: str) -> str | None:
 def lease_expired(run: ScenarioRun) -> bool:
     """Whether no live lease holds the connector (a subject that keeps none: always)."""
     try:
-        doc = es_request(run.es, "GET", f"/.elastic-connectors/_doc/{run.connector_id}")
+        doc = es_request(run.es, "GET", state_index.connector_doc(run.connector_id))
     except EsHttpError as exc:
         if exc.status == 404:  # a subject that keeps no connector document
             return True

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import state_index
+from harness.capabilities import Proxied
 from harness.faults.proxy import FaultProxy
 from harness.scenario import ScenarioRun
 from harness.services.es_http import es_request
@@ -35,8 +37,8 @@ def es_behind_proxy(run: ScenarioRun) -> Iterator[FaultProxy]:
 @contextmanager
 def source_behind_proxy(run: ScenarioRun) -> Iterator[tuple[FaultProxy, dict[str, Any]]]:
     """A TCP fault proxy in front of the source, and the configuration that goes through it."""
-    with FaultProxy(*run.fixture.source_address(), http=False) as proxy:
-        yield proxy, run.fixture.configuration_through(proxy.address)
+    with FaultProxy(*run.able(Proxied).source_address(), http=False) as proxy:
+        yield proxy, run.able(Proxied).configuration_through(proxy.address)
 
 
 def assert_no_live_job(run: ScenarioRun) -> None:
@@ -45,7 +47,7 @@ def assert_no_live_job(run: ScenarioRun) -> None:
     found = es_request(
         run.es,
         "POST",
-        "/.elastic-connectors-sync-jobs/_search?ignore_unavailable=true",
+        f"/{state_index.JOBS}/_search?ignore_unavailable=true",
         {"size": 100, "query": {"term": {"connector.id": run.connector_id}}},
     )
     live = [

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.plugin_scenarios import (
+from harness.plugin.options import add_options, run_options
+from harness.plugin.scenarios import (
     ScenarioReport,
     corpus_seed,
     corpus_size,
@@ -22,16 +23,19 @@ from harness.plugin_scenarios import (
     scenario_label,
     scenario_run,
 )
-from harness.plugin_services import (
+from harness.plugin.services import (
     OPTIONS_KEY,
     POOL_KEY,
+    endpoint_fixture,
     harness_services,
-    kind_fixtures,
     order_disruptive,
+    other_kind_fixtures,
     private_service,
     run_namespace,
+    service_fixture,
 )
-from harness.run_options import add_options, run_options
+from harness.plugin.subject_choice import describe_subject
+from harness.plugin.xdist import ServiceBroker
 from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.options import HarnessOptions, dest
@@ -39,13 +43,30 @@ from harness.services.provider import choose_backend
 from harness.services.reaper import Reaper
 from harness.services.reuse import ReusedService
 from harness.services.workdirs import clean_stale
-from harness.subject_choice import describe_subject
-from harness.xdist_sharing import ServiceBroker
 
 BROKER_KEY = pytest.StashKey[ServiceBroker]()
-globals().update(kind_fixtures())  # <kind>_service, <kind>_endpoint, aliases
 
-__all__ = [  # fixtures this plugin provides, besides the generated per-kind ones
+# The fixtures of the kinds this package registers, by name (pytest-postgresql's way):
+# <kind>_service is the session's instance, <kind>_endpoint how to reach it.
+elasticsearch_service = service_fixture("elasticsearch")
+elasticsearch_endpoint = endpoint_fixture("elasticsearch")
+es_endpoint = endpoint_fixture("elasticsearch", "es_endpoint")
+postgresql_service = service_fixture("postgresql")
+postgresql_endpoint = endpoint_fixture("postgresql")
+pg_endpoint = endpoint_fixture("postgresql", "pg_endpoint")
+mysql_service = service_fixture("mysql")
+mysql_endpoint = endpoint_fixture("mysql")
+s3_service = service_fixture("s3")
+s3_endpoint = endpoint_fixture("s3")
+extraction_service = service_fixture("extraction")
+extraction_endpoint = endpoint_fixture("extraction")
+mockapi_service = service_fixture("mockapi")
+mockapi_endpoint = endpoint_fixture("mockapi")
+fault_proxy_service = service_fixture("fault_proxy")
+fault_proxy_endpoint = endpoint_fixture("fault_proxy")
+OWN_KINDS = {"elasticsearch", "postgresql", "mysql", "s3", "extraction", "mockapi", "fault_proxy"}
+
+__all__ = [  # fixtures this plugin provides, besides the per-kind ones above
     "corpus_seed",
     "corpus_size",
     "fault_corpus_size",
@@ -68,6 +89,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(other_kind_fixtures(OWN_KINDS), "harness-other-kind-fixtures")
     config.addinivalue_line("markers", "services: needs real services (Elasticsearch, a source)")
     config.addinivalue_line("markers", "scenario: a standard-suite scenario of a connector")
     config.addinivalue_line(

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from _pytest.junitxml import xml_key
 
-from harness.connectors_cli import connector_timezone
 from harness.namespace import RunNamespace
-from harness.run_options import run_options
+from harness.plugin.options import run_options
+from harness.plugin.subject_choice import make_subject, subject_unavailable
 from harness.scenario import ConnectorScenario, ScenarioRun, SyncRecord, make_fixture
 from harness.services import registry
-from harness.subject_choice import make_subject, subject_unavailable
 from harness.subjects import SubjectUnavailable
+from harness.subjects.connectors_cli import connector_timezone
 
 
 def scenario_of(cls: Any) -> ConnectorScenario | None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.namespace import RunNamespace
+from harness.plugin.xdist import attach_shared, shared_state
 from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.docker_backend import start_container
@@ -24,7 +25,6 @@ from harness.services.kind import DisruptableService
 from harness.services.options import HarnessOptions
 from harness.services.provider import choose_backend, provide
 from harness.services.wait import NotReady
-from harness.xdist_sharing import attach_shared, shared_state
 
 OPTIONS_KEY = pytest.StashKey[HarnessOptions]()
 POOL_KEY = pytest.StashKey["ServicePool"]()
@@ -191,30 +191,51 @@ def _get(pool: ServicePool, name: str) -> Any:
         pytest.fail(str(exc), pytrace=False)
 
 
-def _service_fixture(name: str) -> Callable[..., Any]:
-    def fixture(harness_services: ServicePool) -> Any:
-        return _get(harness_services, name)
+def _fixture(name: str, kind: str, get: Callable[[Any], Any], doc: str, method: bool) -> Any:
+    """A session fixture ``name`` returning ``get(pool entry)``; ``method``: as a plugin
+    class's attribute, which pytest calls with the plugin instance first."""
+    if method:
 
-    fixture.__doc__ = f"The session's {name} (started, attached or reused per the options)."
-    return pytest.fixture(scope="session", name=f"{name}_service")(fixture)
+        def bound(self: object, harness_services: ServicePool) -> Any:
+            return get(_get(harness_services, kind))
+
+        fixture: Callable[..., Any] = bound
+    else:
+
+        def plain(harness_services: ServicePool) -> Any:
+            return get(_get(harness_services, kind))
+
+        fixture = plain
+    fixture.__doc__ = doc
+    return pytest.fixture(scope="session", name=name)(fixture)
 
 
-def _endpoint_fixture(name: str, alias: str) -> Callable[..., Any]:
-    def fixture(harness_services: ServicePool) -> Any:
-        return _get(harness_services, name).endpoint
-
-    fixture.__doc__ = f"How to reach the session's {name}."
-    return pytest.fixture(scope="session", name=alias)(fixture)
+def service_fixture(kind: str, method: bool = False) -> Any:
+    """The fixture ``<kind>_service``: the session's instance of the kind."""
+    doc = f"The session's {kind} (started, attached or reused per the options)."
+    return _fixture(f"{kind}_service", kind, lambda service: service, doc, method)
 
 
-def kind_fixtures() -> dict[str, Callable[..., Any]]:
-    """Module attributes for the plugin: pytest collects fixtures from them."""
-    made: dict[str, Callable[..., Any]] = {}
+def endpoint_fixture(kind: str, alias: str | None = None, method: bool = False) -> Any:
+    """The fixture ``<kind>_endpoint`` (or ``alias``): how to reach the session's kind."""
+    name = alias or f"{kind}_endpoint"
+    return _fixture(
+        name, kind, lambda service: service.endpoint, f"How to reach the session's {kind}.", method
+    )
+
+
+def other_kind_fixtures(known: set[str]) -> object:
+    """A plugin holding ``<kind>_service`` and ``<kind>_endpoint`` for the kinds another
+    distribution registers (the plugin declares its own kinds' fixtures by name). pytest
+    reads fixtures from a plugin's class, so the class is made here, with them."""
+    made: dict[str, Any] = {}
     for kind in registry.all_kinds():
-        made[f"_fixture_{kind.name}_service"] = _service_fixture(kind.name)
+        if kind.name in known:
+            continue
+        made[f"{kind.name}_service"] = service_fixture(kind.name, method=True)
         for alias in filter(None, (f"{kind.name}_endpoint", kind.fixture_alias)):
-            made[f"_fixture_{alias}"] = _endpoint_fixture(kind.name, alias)
-    return made
+            made[alias] = endpoint_fixture(kind.name, alias, method=True)
+    return type("OtherKindFixtures", (), made)()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from harness.subjects import (
 )
 
 if TYPE_CHECKING:
-    from harness.elastic.framework import ElasticFramework
+    from harness.subjects.elastic.framework import ElasticFramework
 
 
 def _elastic(description: str) -> ElasticFramework | None:
@@ -23,7 +23,7 @@ def _elastic(description: str) -> ElasticFramework | None:
     there is none); None for any other subject."""
     if description != "elastic" and not description.startswith("elastic:"):
         return None
-    from harness.elastic.framework import ElasticFramework
+    from harness.subjects.elastic.framework import ElasticFramework
 
     return ElasticFramework.locate(description.partition(":")[2] or None)
 
@@ -55,7 +55,7 @@ def make_subject(description: str, endpoint: ElasticsearchEndpoint) -> SyncSubje
         return CommandSubject(endpoint, description.removeprefix("command:"))
     framework = _elastic(description)
     if framework is not None:
-        from harness.elastic.subject import ElasticSubject
+        from harness.subjects.elastic.subject import ElasticSubject
 
         return ElasticSubject(endpoint, framework)
     raise ValueError(

@@ -6,7 +6,6 @@ server you run)."""
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -15,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import defaults
-from harness.services.base import ServiceError
 from harness.services.http_endpoint import HttpEndpoint
-from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
-from harness.services.local import Launch, LocalService
-from harness.services.ports import LOOPBACK
+from harness.services.kind import ContainerSpec, ServiceConfig, option
+from harness.services.own_server import OwnServer, OwnServerKind
 from harness.services.privileges import ServiceUser
 from harness.services.wait import NotReady
 
@@ -62,61 +59,47 @@ class ExtractionEndpoint(HttpEndpoint):
             return None
 
 
-def check_extraction(url: str) -> str:
-    """Ready when ``GET /tika`` answers; returns ``GET /version``."""
-    try:
-        with urllib.request.urlopen(url + "/tika", timeout=3) as answer:
-            answer.read()
-        with urllib.request.urlopen(url + "/version", timeout=3) as answer:
-            return answer.read().decode(errors="replace").strip() or "?"
-    except (OSError, urllib.error.URLError) as exc:
-        raise NotReady(f"{type(exc).__name__}: {exc}") from None
-
-
-class LocalExtraction(LocalService):
+class LocalExtraction(OwnServer):
     name = "extraction"
-    unprivileged = False  # our code, run by our interpreter
-    bind_failure_markers = ("Address already in use",)
+    module = "harness.extraction.serve"
+    what = "extraction service"
 
     @classmethod
     def prepare(cls, config: ExtractionConfig, workdir: Path, user: ServiceUser) -> int:
         return config.max_bytes
 
     @classmethod
-    def launch(cls, prepared: int, workdir: Path, port: int) -> Launch:
-        url = f"http://{LOOPBACK}:{port}"
-        from harness.extraction.serve import VERSION
-
-        return Launch(
-            [sys.executable, "-m", "harness.extraction.serve", "--port", str(port),
-             "--max-bytes", str(prepared)],
-            {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(p for p in sys.path if p)},
-            ExtractionEndpoint(url, VERSION, "local"),
-            f"extraction service on {url}",
-        )  # fmt: skip
+    def arguments(cls, prepared: int) -> list[str]:
+        return ["--max-bytes", str(prepared)]
 
     @classmethod
-    def ready(cls, endpoint: ExtractionEndpoint) -> None:
-        check_extraction(endpoint.url)
+    def check(cls, url: str) -> str:
+        """Ready when ``GET /tika`` answers; returns ``GET /version``."""
+        try:
+            with urllib.request.urlopen(url + "/tika", timeout=3) as answer:
+                answer.read()
+            with urllib.request.urlopen(url + "/version", timeout=3) as answer:
+                return answer.read().decode(errors="replace").strip() or "?"
+        except (OSError, urllib.error.URLError) as exc:
+            raise NotReady(f"{type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def endpoint(cls, url: str, version: str, backend: str) -> ExtractionEndpoint:
+        return ExtractionEndpoint(url, version, backend)
+
+    @classmethod
+    def local_version(cls) -> str:
+        from harness.extraction.serve import VERSION
+
+        return VERSION
 
 
-class ExtractionKind(ServiceKind):
+class ExtractionKind(OwnServerKind):
     name = "extraction"
     summary = "text extraction over Tika's API: the Python extractors, apache/tika, or yours"
     config_class = ExtractionConfig
     endpoint_class = ExtractionEndpoint
-
-    def start_local(self, config: ExtractionConfig, *, detached: bool) -> LocalExtraction:
-        return LocalExtraction.start(config, detached=detached)
-
-    def attach(self, config: ExtractionConfig) -> ExtractionEndpoint:
-        assert config.url is not None
-        url = config.url.rstrip("/")
-        try:
-            version = check_extraction(url)
-        except NotReady as exc:
-            raise ServiceError(f"the extraction service at {url} does not answer: {exc}") from None
-        return ExtractionEndpoint(url, version, "external")
+    server = LocalExtraction
 
     def container(
         self, config: ExtractionConfig
@@ -127,13 +110,5 @@ class ExtractionKind(ServiceKind):
             f"http://{host}:{port}", f"tika {version}", "docker"
         )
 
-    def probe(self, endpoint: ExtractionEndpoint) -> None:
-        check_extraction(endpoint.url)
-
     def reuse_key(self, config: ExtractionConfig) -> str:
         return f"local extraction {config.max_bytes}"
-
-    def local_version(self, config: ExtractionConfig) -> str | None:
-        from harness.extraction.serve import VERSION
-
-        return VERSION

@@ -8,17 +8,11 @@ container of its own: the docker backend runs it locally too."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from harness.faults.remote import RemoteFaultProxy, control
-from harness.services.base import ServiceError
-from harness.services.kind import ServiceConfig, ServiceKind, option
-from harness.services.local import Launch, LocalService
-from harness.services.ports import LOOPBACK
-from harness.services.privileges import ServiceUser
+from harness.services.kind import ServiceConfig, option
+from harness.services.own_server import OwnServer, OwnServerKind
 from harness.services.wait import NotReady
 
 VERSION = "1"  # of the control API
@@ -54,52 +48,31 @@ class FaultProxyConfig(ServiceConfig):
     )
 
 
-def _probe(url: str) -> None:
-    answer = control(url, "GET", "/")
-    if not isinstance(answer, dict) or answer.get("service") != "fault_proxy":
-        raise NotReady(f"{url} answers, but is not a fault proxy: {answer!r}")
-
-
-class LocalFaultProxy(LocalService):
+class LocalFaultProxy(OwnServer):
     name = "fault_proxy"
-    unprivileged = False  # our code, run by our interpreter
+    module = "harness.faults.serve"
+    what = "fault proxy"
 
     @classmethod
-    def prepare(cls, config: FaultProxyConfig, workdir: Path, user: ServiceUser) -> None:
-        return None
+    def check(cls, url: str) -> str:
+        answer = control(url, "GET", "/")
+        if not isinstance(answer, dict) or answer.get("service") != "fault_proxy":
+            raise NotReady(f"{url} answers, but is not a fault proxy: {answer!r}")
+        return VERSION
 
     @classmethod
-    def launch(cls, prepared: None, workdir: Path, port: int) -> Launch:
-        url = f"http://{LOOPBACK}:{port}"
-        return Launch(
-            [sys.executable, "-m", "harness.faults.serve", "--port", str(port)],
-            {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(p for p in sys.path if p)},
-            FaultProxyEndpoint(url, VERSION, "local"),
-            f"fault proxy on {url}",
-        )
+    def endpoint(cls, url: str, version: str, backend: str) -> FaultProxyEndpoint:
+        return FaultProxyEndpoint(url, version, backend)
 
     @classmethod
-    def ready(cls, endpoint: FaultProxyEndpoint) -> None:
-        _probe(endpoint.url)
+    def local_version(cls) -> str:
+        return VERSION
 
 
-class FaultProxyKind(ServiceKind):
+class FaultProxyKind(OwnServerKind):
     name = "fault_proxy"
     summary = "fault proxies for any service, switched through a control API"
     config_class = FaultProxyConfig
     endpoint_class = FaultProxyEndpoint
     local_only = True
-
-    def start_local(self, config: FaultProxyConfig, *, detached: bool) -> LocalFaultProxy:
-        return LocalFaultProxy.start(config, detached=detached)
-
-    def attach(self, config: FaultProxyConfig) -> FaultProxyEndpoint:
-        assert config.url is not None
-        try:
-            _probe(config.url)
-        except (OSError, NotReady, ServiceError) as exc:
-            raise ServiceError(f"the fault proxy at {config.url} does not answer: {exc}") from None
-        return FaultProxyEndpoint(config.url, VERSION, "external")
-
-    def probe(self, endpoint: Any) -> None:
-        _probe(endpoint.url)
+    server = LocalFaultProxy

@@ -6,20 +6,16 @@ already running (on another machine, say)."""
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from harness import defaults
 from harness.services.base import ServiceError
 from harness.services.http_endpoint import HttpEndpoint
-from harness.services.kind import ServiceConfig, ServiceKind, option
-from harness.services.local import Launch, LocalService
-from harness.services.ports import LOOPBACK
-from harness.services.privileges import ServiceUser
+from harness.services.kind import ServiceConfig, option
+from harness.services.own_server import OwnServer, OwnServerKind
 from harness.services.wait import NotReady
 
 
@@ -55,41 +51,31 @@ class MockApiEndpoint(HttpEndpoint):
             raise ServiceError(f"mock API {method} /_admin{path}: {exc.code} {reason}") from None
 
 
-def check_mockapi(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url + "/_admin/version", timeout=3) as answer:
-            return str(json.loads(answer.read())["version"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise NotReady(f"{type(exc).__name__}: {exc}") from None
-
-
-class LocalMockApi(LocalService):
+class LocalMockApi(OwnServer):
     name = "mockapi"
-    unprivileged = False  # our code, run by our interpreter
-    bind_failure_markers = ("Address already in use", "address already in use")
+    module = "harness.mockapi.server"
+    what = "mock API server"
 
     @classmethod
-    def prepare(cls, config: MockApiConfig, workdir: Path, user: ServiceUser) -> None:
-        return None
+    def check(cls, url: str) -> str:
+        try:
+            with urllib.request.urlopen(url + "/_admin/version", timeout=3) as answer:
+                return str(json.loads(answer.read())["version"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise NotReady(f"{type(exc).__name__}: {exc}") from None
 
     @classmethod
-    def launch(cls, prepared: None, workdir: Path, port: int) -> Launch:
+    def endpoint(cls, url: str, version: str, backend: str) -> MockApiEndpoint:
+        return MockApiEndpoint(url, version, backend)
+
+    @classmethod
+    def local_version(cls) -> str:
         from harness.mockapi.server import VERSION
 
-        url = f"http://{LOOPBACK}:{port}"
-        return Launch(
-            [sys.executable, "-m", "harness.mockapi.server", "--port", str(port)],
-            {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(p for p in sys.path if p)},
-            MockApiEndpoint(url, VERSION, "local"),
-            f"mock API server on {url}",
-        )
-
-    @classmethod
-    def ready(cls, endpoint: MockApiEndpoint) -> None:
-        check_mockapi(endpoint.url)
+        return VERSION
 
 
-class MockApiKind(ServiceKind):
+class MockApiKind(OwnServerKind):
     name = "mockapi"
     summary = "mock SaaS APIs (Confluence...): the harness's own server, a site per test"
     config_class = MockApiConfig
@@ -97,28 +83,7 @@ class MockApiKind(ServiceKind):
     local_only = True
     name_separator = "-"
     name_limit = 60
-
-    def start_local(self, config: MockApiConfig, *, detached: bool) -> LocalMockApi:
-        return LocalMockApi.start(config, detached=detached)
-
-    def attach(self, config: MockApiConfig) -> MockApiEndpoint:
-        assert config.url is not None
-        url = config.url.rstrip("/")
-        try:
-            version = check_mockapi(url)
-        except NotReady as exc:
-            raise ServiceError(f"no mock API server answers at {url}: {exc}") from None
-        return MockApiEndpoint(url, version, "external")
-
-    def probe(self, endpoint: MockApiEndpoint) -> None:
-        check_mockapi(endpoint.url)
+    server = LocalMockApi
 
     def reuse_key(self, config: MockApiConfig) -> str:
-        from harness.mockapi.server import VERSION
-
-        return f"local mockapi {VERSION}"
-
-    def local_version(self, config: MockApiConfig) -> str | None:
-        from harness.mockapi.server import VERSION
-
-        return VERSION
+        return f"local mockapi {LocalMockApi.local_version()}"

@@ -9,17 +9,18 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from harness import defaults
 from harness.services.base import Secret, ServiceError, ServiceStartError
-from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
+from harness.services.kind import ContainerSpec, ServiceConfig, option
 from harness.services.local import Launch, LocalService
 from harness.services.ports import LOOPBACK
 from harness.services.privileges import ServiceUser, hand_over
+from harness.services.sql_kind import SqlServerKind
 from harness.services.wait import NotReady
 
 ACCOUNT = "harness"  # the non-root account tests and connectors use
@@ -227,33 +228,30 @@ def parse_dsn(dsn: Secret) -> MySQLEndpoint:
     )
 
 
-def _version_of(endpoint: MySQLEndpoint) -> str:
-    with endpoint.connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT VERSION()")
-        row = cur.fetchone()
-    return str(row[0]).split("-")[0] if row else "?"
-
-
-class MySQLKind(ServiceKind):
+class MySQLKind(SqlServerKind):
     name = "mysql"
     summary = "MySQL/MariaDB: a local MariaDB (Debian's), a container, or yours by DSN"
     config_class = MySQLConfig
     endpoint_class = MySQLEndpoint
     name_limit = 48  # identifiers stop at 64 characters; fixtures add suffixes
 
-    def start_local(self, config: MySQLConfig, *, detached: bool) -> LocalMySQL:
-        return LocalMySQL.start(config, detached=detached)
+    label = "MySQL"
+    local_class = LocalMySQL
 
-    def attach(self, config: MySQLConfig) -> MySQLEndpoint:
-        assert config.dsn is not None
-        endpoint = parse_dsn(config.dsn)
-        try:
-            check_mysql(endpoint)
-        except NotReady as exc:
-            raise ServiceError(
-                f"external MySQL at {endpoint.redacted_dsn()} is unreachable: {exc}"
-            ) from None
-        return replace(endpoint, version=_version_of(endpoint))
+    def parse_dsn(self, dsn: Secret) -> MySQLEndpoint:
+        return parse_dsn(dsn)
+
+    def check(self, endpoint: MySQLEndpoint) -> None:
+        check_mysql(endpoint)
+
+    def version_of(self, endpoint: MySQLEndpoint) -> str:
+        with endpoint.connect() as conn, conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            row = cur.fetchone()
+        return str(row[0]).split("-")[0] if row else "?"
+
+    def local_server_version(self, bindir: str | None) -> str:
+        return server_version(find_binaries(bindir)[0])
 
     def container(self, config: MySQLConfig) -> tuple[ContainerSpec, Callable[[str, int], Any]]:
         if config.image.split(":")[0] not in ("mariadb", "mysql"):
@@ -277,15 +275,3 @@ class MySQLKind(ServiceKind):
         return spec, lambda host, port: MySQLEndpoint(
             host, port, "root", password, DATABASE, version, "docker"
         )
-
-    def probe(self, endpoint: MySQLEndpoint) -> None:
-        check_mysql(endpoint)
-
-    def reuse_key(self, config: MySQLConfig) -> str:
-        return f"local mysql {config.bindir or ''}".strip()
-
-    def local_version(self, config: MySQLConfig) -> str | None:
-        try:
-            return server_version(find_binaries(config.bindir)[0])
-        except (ServiceError, OSError):
-            return None

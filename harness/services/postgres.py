@@ -10,7 +10,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,10 +20,11 @@ from psycopg.conninfo import conninfo_to_dict
 
 from harness import defaults
 from harness.services.base import Secret, ServiceError, ServiceStartError
-from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
+from harness.services.kind import ContainerSpec, ServiceConfig, option
 from harness.services.local import Launch, LocalService
 from harness.services.ports import LOOPBACK
 from harness.services.privileges import ServiceUser, hand_over
+from harness.services.sql_kind import SqlServerKind
 from harness.services.wait import NotReady
 
 SUPERUSER = "harness"
@@ -226,7 +227,7 @@ def parse_dsn(dsn: Secret) -> PostgresEndpoint:
     )
 
 
-class PostgresKind(ServiceKind):
+class PostgresKind(SqlServerKind):
     name = "postgresql"
     summary = "PostgreSQL: a local server (Debian's binaries), a container, or yours by DSN"
     config_class = PostgresConfig
@@ -235,21 +236,22 @@ class PostgresKind(ServiceKind):
     needed_by_default = True
     name_limit = 48  # identifiers stop at 63 bytes; fixtures add suffixes such as _reader
 
-    def start_local(self, config: PostgresConfig, *, detached: bool) -> LocalPostgres:
-        return LocalPostgres.start(config, detached=detached)
+    label = "PostgreSQL"
+    local_class = LocalPostgres
 
-    def attach(self, config: PostgresConfig) -> PostgresEndpoint:
-        assert config.dsn is not None
-        endpoint = parse_dsn(config.dsn)
-        try:
-            check_postgres(endpoint)
-        except NotReady as exc:
-            raise ServiceError(
-                f"external PostgreSQL at {endpoint.redacted_dsn()} is unreachable: {exc}"
-            ) from None
+    def parse_dsn(self, dsn: Secret) -> PostgresEndpoint:
+        return parse_dsn(dsn)
+
+    def check(self, endpoint: PostgresEndpoint) -> None:
+        check_postgres(endpoint)
+
+    def version_of(self, endpoint: PostgresEndpoint) -> str:
         with psycopg.connect(endpoint.dsn(), connect_timeout=5) as conn:
             row = conn.execute("SHOW server_version").fetchone()
-        return replace(endpoint, version=str(row[0]).split()[0] if row else "?")
+        return str(row[0]).split()[0] if row else "?"
+
+    def local_server_version(self, bindir: str | None) -> str:
+        return server_version(find_bindir(bindir))
 
     def container(self, config: PostgresConfig) -> tuple[ContainerSpec, Callable[[str, int], Any]]:
         password = Secret(secrets.token_urlsafe(24))
@@ -267,15 +269,3 @@ class PostgresKind(ServiceKind):
         return spec, lambda host, port: PostgresEndpoint(
             host, port, SUPERUSER, password, "postgres", DEFAULT_IMAGE_VERSION, "docker"
         )
-
-    def probe(self, endpoint: PostgresEndpoint) -> None:
-        check_postgres(endpoint)
-
-    def reuse_key(self, config: PostgresConfig) -> str:
-        return f"local postgresql {config.bindir or ''}".strip()
-
-    def local_version(self, config: PostgresConfig) -> str | None:
-        try:
-            return server_version(find_bindir(config.bindir))
-        except (ServiceError, OSError):
-            return None

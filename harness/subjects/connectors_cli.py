@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from harness import defaults
+from harness import defaults, state_index
 from harness.services.es_http import ElasticsearchEndpoint, es_request
-from harness.subject_processes import run_guarded, start_guarded
+from harness.subjects.processes import run_guarded, start_guarded
 
 TIMEOUT_SECONDS = 3600
 
@@ -130,4 +130,4 @@ def queue_full_sync(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "last_seen": None,
     }
-    es_request(es, "PUT", f"/.elastic-connectors-sync-jobs/_doc/{job_id}?refresh=true", job)
+    es_request(es, "PUT", state_index.job_doc(job_id) + "?refresh=true", job)

@@ -1,5 +1,6 @@
-"""Bad configurations, generated from the connector's own schema (harness/bad_configs.py):
-one of every kind each field declares, then more drawn by Hypothesis. Each must be refused
+"""Bad configurations, generated from the connector's own schema
+(harness/suite/bad_config_cases.py): one of every kind each field declares, then more
+drawn by Hypothesis. Each must be refused
 when saved: one line naming the field (and the right name of a misspelt
 one), the exit code for a bad configuration, no traceback, no secret, and nothing
 written -- no connector document, no job, no index. Every connector inherits it."""
@@ -11,10 +12,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from connectors.registry import load_source
-from harness.bad_configs import SECRET, BadCase, bad_configurations, every_kind
-from harness.config_checks import INVALID_CONFIG_EXIT
+from harness import state_index
+from harness.checks.config_refusals import INVALID_CONFIG_EXIT
 from harness.scenario import ScenarioRun
 from harness.services.es_http import EsHttpError, es_request
+from harness.suite.bad_config_cases import SECRET, BadCase, bad_configurations, every_kind
 
 EXAMPLES = 10  # drawn beyond the one-of-every-kind cases
 
@@ -74,7 +76,7 @@ class BadConfigSuite:
 
 def _written(run: ScenarioRun) -> list[str]:
     found = []
-    if _exists(run, f"/.elastic-connectors/_doc/{run.connector_id}"):
+    if _exists(run, state_index.connector_doc(run.connector_id)):
         found.append("a connector document was saved")
     if _exists(run, f"/{run.index}"):
         found.append(f"the index {run.index} was created")

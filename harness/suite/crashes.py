@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.capabilities import requires
 from harness.faults.disruption import (
     BackgroundSync,
     follow,
@@ -36,7 +37,6 @@ from harness.scenario import ScenarioRun
 from harness.services.kind import DisruptableService
 from harness.subjects import ProcessSubject, ServiceSubject
 
-requires = pytest.mark.requires
 REQUEST_TIMEOUT = 2.0  # the subject's, so that a short freeze outlasts it
 FREEZE_SECONDS = 4 * REQUEST_TIMEOUT
 # Retry pauses from 50 ms up to 1 s, not 0.5 s up to 10 s: the sync is not left sleeping

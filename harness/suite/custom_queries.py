@@ -11,14 +11,11 @@ naming the query; and no error may show the configuration's secrets."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
+from harness.capabilities import CustomQuerySafety, requires
+from harness.cases import BreakOut
 from harness.scenario import ScenarioRun
-
-requires = pytest.mark.requires
 
 BREAK_OUT_CLASSES = (
     "write",
@@ -33,28 +30,6 @@ BREAK_OUT_CLASSES = (
     "sequence",
 )
 QUERY_NAME = "break_out"
-
-
-@dataclass(frozen=True)
-class BreakOut:
-    """One attempt: its class (one of BREAK_OUT_CLASSES), a name, the custom query's text,
-    and whether the connector must refuse it outright (several statements) rather than
-    merely read it harmlessly."""
-
-    kind: str
-    name: str
-    query: str
-    refused: bool = False
-
-
-# For a connector that embeds the query as a subquery (``SELECT * FROM (<query>) AS t ...``):
-# close it, run statements of one's own, and reopen one for the rest of the text.
-CLOSE, REOPEN = ") AS t LIMIT 0; ", "; SELECT * FROM (SELECT 1 AS id"
-
-
-def closing_subquery(kind: str, name: str, opener: str, *statements: str) -> BreakOut:
-    """A break-out through a second statement; the connector must refuse it."""
-    return BreakOut(kind, name, opener + CLOSE + "; ".join(statements) + REOPEN, refused=True)
 
 
 def break_out_spec(attempt: BreakOut) -> list[dict[str, Any]]:
@@ -72,17 +47,19 @@ def inventory_change(before: Any, after: Any) -> str:
 class CustomQuerySuite:
     @requires("custom_query_safety")
     def test_a_custom_query_cannot_change_the_database(self, run: ScenarioRun) -> None:
-        catalogue: list[BreakOut] = run.fixture.break_outs()
+        catalogue: list[BreakOut] = run.able(CustomQuerySafety).break_outs()
         untried = [kind for kind in BREAK_OUT_CLASSES if kind not in {b.kind for b in catalogue}]
         assert not untried, (
             f"the fixture's break_outs() tries no {untried}: every class must be tried"
         )
         problems = []
-        before = run.fixture.inventory()
+        before = run.able(CustomQuerySafety).inventory()
         for attempt in catalogue:
-            configuration = run.fixture.privileged_configuration(break_out_spec(attempt))
+            configuration = run.able(CustomQuerySafety).privileged_configuration(
+                break_out_spec(attempt)
+            )
             outcome = run.sync(configuration=configuration, expect_ok=False, allow_mass_delete=True)
-            after = run.fixture.inventory()
+            after = run.able(CustomQuerySafety).inventory()
             if after != before:
                 problems.append(
                     f"{attempt.kind}: {attempt.name!r} changed the database "

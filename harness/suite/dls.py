@@ -5,19 +5,17 @@ read -- no leak, no miss. Then a restriction and a group membership change, both
 again, and what each user sees follows.
 
 The fixture gives the truth from the source's own model (``visible_ids``), never from the
-connector; the filter is the identity document's own template (harness/dls.py)."""
+connector; the filter is the identity document's own template (harness/checks/dls.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from harness.dls import ACL_INDEX_PREFIX, TemplateError, identities, visible_ids
-from harness.index_reader import IndexReader
+from harness.capabilities import Dls, requires
+from harness.checks.dls import ACL_INDEX_PREFIX, TemplateError, identities, visible_ids
+from harness.checks.index_reader import IndexReader
 from harness.scenario import ScenarioRun
 
-requires = pytest.mark.requires
 SHOWN = 4  # ids named per problem
 
 
@@ -28,7 +26,7 @@ def _ids(ids: set[str]) -> str:
 
 def dls_problems(run: ScenarioRun) -> list[str]:
     """Everything wrong with what each user sees, each named with the user and the ids."""
-    truth: dict[str, set[str]] = run.fixture.visible_ids()
+    truth: dict[str, set[str]] = run.able(Dls).visible_ids()
     expected_ids = {doc_id for doc_id, _ in run.fixture.expected_docs()}
     content = set(IndexReader(run.es, run.index).ids())
     problems = []
@@ -74,18 +72,18 @@ class DlsSuite:
     ) -> None:
         run.fixture.load("tiny")
         run.fixture.load_edge_cases()
-        configuration = run.fixture.dls_configuration()
+        configuration = run.able(Dls).dls_configuration()
         _sync_both(run, configuration)
         run.assert_job(job_type="access_control")
-        before = run.fixture.visible_ids()
+        before = run.able(Dls).visible_ids()
         assert len({frozenset(ids) for ids in before.values()}) > 2, (
             "the corpus gives fewer than three distinct views: a weak case for DLS"
         )
         problems = dls_problems(run)
         assert not problems, "after the first syncs: " + "; ".join(problems)
 
-        change = run.fixture.change_access()
-        after = run.fixture.visible_ids()
+        change = run.able(Dls).change_access()
+        after = run.able(Dls).visible_ids()
         moved = sorted(user for user in after if after[user] != before.get(user))
         assert len(moved) >= 2, f"the change ({change}) moved what only {moved} see: weak case"
         _sync_both(run, configuration)

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
+from harness import state_index
+from harness.capabilities import requires
 from harness.faults.disruption import subject_env
 from harness.faults.scenario_faults import assert_no_live_job, es_behind_proxy, source_behind_proxy
 from harness.scenario import ScenarioRun
 from harness.services.es_http import es_request
 from harness.subjects import SyncOutcome
 
-requires = pytest.mark.requires
 NOT_BULK = r"^[A-Z]+ /(?!_bulk)"
 # Each injected answer is retried once: a first pause of 50 ms, not the default 0.5 s,
 # proves the same and spares the suite about 15 s of sleeping (subjects that do not read
@@ -172,7 +171,7 @@ def abandon_a_job(run: ScenarioRun) -> None:
     es_request(
         run.es,
         "PUT",
-        f"/.elastic-connectors-sync-jobs/_doc/{job}?refresh=true",
+        state_index.job_doc(job) + "?refresh=true",
         {
             "connector": {"id": run.connector_id, "index_name": run.index},
             "job_type": "full",
@@ -185,7 +184,7 @@ def abandon_a_job(run: ScenarioRun) -> None:
     es_request(
         run.es,
         "POST",
-        f"/.elastic-connectors/_update/{run.connector_id}?refresh=true",
+        state_index.connector_update(run.connector_id),
         {
             "doc": {
                 "sync_lease": {

@@ -4,11 +4,8 @@ boundaries, on a first sync and on an unchanged re-sync that lists versions only
 
 from __future__ import annotations
 
-import pytest
-
+from harness.capabilities import Pagination, requires
 from harness.scenario import ScenarioRun
-
-requires = pytest.mark.requires
 
 MANY = 10_000  # ten pages at S3's 1,000 keys per page
 
@@ -16,7 +13,7 @@ MANY = 10_000  # ten pages at S3's 1,000 keys per page
 class ListingSuite:
     @requires("pagination")
     def test_ten_thousand_small_documents_in_one_place_all_arrive(self, run: ScenarioRun) -> None:
-        pages = run.fixture.load_many_small(MANY)
+        pages = run.able(Pagination).load_many_small(MANY)
         assert pages > 1, f"{MANY} documents fit in one page of this source: a weak case"
         run.sync()
         run.assert_index_matches()

@@ -7,22 +7,19 @@
 
 from __future__ import annotations
 
-import pytest
-
-from harness.index_reader import IndexReader
+from harness.capabilities import RateLimited, UnstablePagination, requires
+from harness.checks.index_reader import IndexReader
 from harness.scenario import ScenarioRun
-
-requires = pytest.mark.requires
 
 
 class SaasSuite:
     @requires("rate_limited")
     def test_a_429_storm_is_waited_out_as_long_as_asked(self, run: ScenarioRun) -> None:
         run.fixture.load("tiny")
-        run.fixture.rate_limit(requests=10, window_s=1.0, retry_after_s=1)
+        run.able(RateLimited).rate_limit(requests=10, window_s=1.0, retry_after_s=1)
         run.sync()
         run.assert_index_matches()
-        throttled, margin = run.fixture.rate_limit_report()
+        throttled, margin = run.able(RateLimited).rate_limit_report()
         assert throttled >= 2, f"only {throttled} requests were refused with 429: a weak case"
         assert margin is not None and margin >= 0, (
             f"after a 429 asking for 1 s, the connector came back {-(margin or 0):.2f} s "
@@ -39,12 +36,12 @@ class SaasSuite:
         run.fixture.load("tiny")
         run.fixture.read_in_small_pieces()
         before = {doc_id for doc_id, _ in run.fixture.expected_docs()}
-        run.fixture.churn_during_reads(1)
+        run.able(UnstablePagination).churn_during_reads(1)
         try:
             run.sync()
         finally:
-            run.fixture.churn_during_reads(0)
-        churned = run.fixture.churn_report()
+            run.able(UnstablePagination).churn_during_reads(0)
+        churned = run.able(UnstablePagination).churn_report()
         after = {doc_id for doc_id, _ in run.fixture.expected_docs()}
         assert churned >= 4 and before - after and after - before, (
             f"only {churned} changes landed during the read: a weak case"

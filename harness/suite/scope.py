@@ -9,14 +9,11 @@ import json
 import re
 from typing import Any
 
-import pytest
-
-from harness.assertions import assert_job_record
+from harness.capabilities import RejectedDocuments, requires
+from harness.checks.assertions import assert_job_record
 from harness.faults.scenario_faults import es_behind_proxy
 from harness.scenario import ScenarioRun
 from harness.services.es_http import es_request
-
-requires = pytest.mark.requires
 
 GUARD_WORDS = ("refusing to delete", "mass-delete")
 
@@ -30,7 +27,7 @@ class ScopeSuite:
         failed (never as indexed), and every other document is written."""
         run.fixture.load("tiny")
         run.sync()
-        properties, rejected = run.fixture.load_rejects()
+        properties, rejected = run.able(RejectedDocuments).load_rejects()
         es_request(run.es, "PUT", f"/{run.index}/_mapping", {"properties": properties})
         before = run.index_count()
         outcome = run.sync(expect_ok=False)

@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
+from harness.checks.secret_leaks import secret_fields
 from harness.scenario import ScenarioRun
-from harness.secret_leaks import secret_fields
 
 
 class SecretSuite:

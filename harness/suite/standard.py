@@ -14,38 +14,33 @@ from typing import ClassVar
 
 import pytest
 
-from harness.bad_config_suite import BadConfigSuite
-from harness.config_checks import assert_config_refusal
-from harness.crash_suite import CrashSuite
-from harness.custom_query_suite import CustomQuerySuite
-from harness.dls_suite import DlsSuite
-from harness.fault_suite import FaultSuite
-from harness.incremental_suite import IncrementalEdgeSuite
-from harness.index_reader import IndexReader
-from harness.listing_suite import ListingSuite
-from harness.rules_suite import RulesSuite
-from harness.saas_suite import SaasSuite
+from harness.capabilities import ExactRevert, TablePrivileges, requires
+from harness.checks.config_refusals import assert_config_refusal
+from harness.checks.index_reader import IndexReader
 from harness.scenario import ConnectorScenario, ScenarioRun
-from harness.scope_suite import ScopeSuite
-from harness.secret_suite import SecretSuite
-from harness.workers_suite import WorkersSuite
+from harness.suite.bad_configs import BadConfigSuite
+from harness.suite.crashes import CrashSuite
+from harness.suite.custom_queries import CustomQuerySuite
+from harness.suite.dls import DlsSuite
+from harness.suite.faults import FaultSuite
+from harness.suite.incremental import IncrementalSuite
+from harness.suite.pagination import ListingSuite
+from harness.suite.saas import SaasSuite
+from harness.suite.scope import ScopeSuite
+from harness.suite.secrets import SecretSuite
+from harness.suite.sync_rules import RulesSuite
+from harness.suite.workers import WorkersSuite
 
 # An unchanged re-sync of a connector with versions reads keys and versions, not documents:
 # about a tenth of the bytes for the items corpus. Half leaves a wide margin for a correct
 # connector and none for one that reads everything again.
 RESYNC_READ_BOUND = 0.5
-# An incremental sync reads the changed rows plus a fixed overhead (plan discovery): its
-# bytes, as a share of a first sync's, may be at most 3x the changed share plus 10%.
-INCREMENTAL_READ_MARGIN = 3
-INCREMENTAL_READ_OVERHEAD = 0.1
-
-requires = pytest.mark.requires  # @requires("incremental"): skipped, at collection, unless declared
 
 
 class StandardSuite(
     ScopeSuite,
     SecretSuite,
-    IncrementalEdgeSuite,
+    IncrementalSuite,
     RulesSuite,
     ListingSuite,
     SaasSuite,
@@ -124,7 +119,7 @@ class StandardSuite(
         (A source that stamps every write, as S3 does, cannot be put back exactly.)"""
         run.fixture.load("tiny")
         run.sync()
-        assert run.fixture.change_and_revert(self.scenario.change_fraction) > 0
+        assert run.able(ExactRevert).change_and_revert(self.scenario.change_fraction) > 0
         before = run.write_stats()
         run.sync()
         run.assert_nothing_written_since(before)
@@ -172,52 +167,6 @@ class StandardSuite(
         )
         run.assert_index_matches()
 
-    # -- incremental ------------------------------------------------------------------
-
-    @requires("incremental")
-    def test_incremental_sync_picks_up_exactly_the_changes(
-        self, run: ScenarioRun, corpus_size: str
-    ) -> None:
-        """Exactly the changed rows (the row the cursor stands on among them), then nothing,
-        twice; and only they are read from the source (bytes through a counting proxy)."""
-        run.fixture.load(corpus_size)
-        fraction = self.scenario.change_fraction
-        with run.counting_source_bytes() as (counter, configuration):
-            run.sync("incremental", configuration=configuration)
-            run.assert_index_matches()
-            everything, _ = counter.reset()
-            change = run.fixture.mutate(update=fraction, insert=fraction)
-            run.sync("incremental", configuration=configuration)
-            changes, _ = counter.reset()
-            run.assert_index_matches()
-            run.assert_job(job_type="incremental", indexed_document_count=change.changed)
-            before = run.write_stats()
-            for _ in range(2):  # the second one starts from the cursor an empty one left
-                run.sync("incremental", configuration=configuration)
-            run.assert_nothing_written_since(before)
-        bound = INCREMENTAL_READ_MARGIN * 2 * fraction + INCREMENTAL_READ_OVERHEAD
-        assert changes < everything * bound, (
-            f"an incremental sync after {2 * fraction:.0%} of rows changed read "
-            f"{changes:,} bytes from the source, the first one {everything:,} "
-            f"({changes / everything:.0%}): it must read only rows past the cursor "
-            f"(bound {bound:.0%})"
-        )
-
-    @requires("incremental")
-    def test_cursor_from_the_future_yields_nothing(
-        self, run: ScenarioRun, corpus_size: str
-    ) -> None:
-        if not run.subject.records_jobs:
-            pytest.skip(f"subject {run.subject.name} keeps no connector state to hold a cursor")
-        run.fixture.load(corpus_size)
-        run.sync()
-        run.fixture.mutate(update=self.scenario.change_fraction)
-        run.set_cursor(run.fixture.future_cursor())
-        before = run.write_stats()
-        run.sync("incremental")
-        run.assert_nothing_written_since(before)
-        run.assert_job(job_type="incremental", indexed_document_count=0)
-
     # -- failures ---------------------------------------------------------------------
 
     def test_bad_config_fails_clearly_and_leaves_the_index_untouched(
@@ -254,7 +203,7 @@ class StandardSuite(
         run.fixture.load("tiny")
         run.fixture.load_edge_cases()
         run.sync()
-        table = run.fixture.revoke_read()
+        table = run.able(TablePrivileges).revoke_read()
         outcome, deleted = run.failing_sync()
         problems = []
         if deleted:

@@ -7,35 +7,9 @@ never by calling the connector's code: the truth is written twice, independently
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import pytest
-
-from harness.assertions import assert_index_matches_source
+from harness.capabilities import SyncRules, requires
+from harness.checks.assertions import assert_index_matches_source
 from harness.scenario import ScenarioRun
-
-requires = pytest.mark.requires
-
-
-@dataclass(frozen=True)
-class RuleCase:
-    """A rule as the user configures it, and the documents it must select."""
-
-    name: str
-    configuration: dict[str, Any]  # merged into the fixture's configuration
-    selects: Callable[[str, dict[str, Any]], bool]  # (id, expected document) -> taken?
-    # Basic rules ({field, rule, value, policy, order}), applied by the runtime to any source.
-    basic_rules: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class InvalidRule:
-    name: str
-    configuration: dict[str, Any]
-    words: tuple[str, ...] = field(default=())  # the error must contain each
-    basic_rules: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RulesSuite:
@@ -47,7 +21,7 @@ class RulesSuite:
         run.fixture.load_edge_cases()
         run.sync()
         run.assert_index_matches()
-        for case in run.fixture.rule_cases():
+        for case in run.able(SyncRules).rule_cases():
             # A rule that leaves most documents out is the user's choice, not a source that
             # lost them: the mass-delete guard is overridden, as the user would.
             configuration = run.fixture.configuration() | case.configuration
@@ -76,7 +50,7 @@ class RulesSuite:
         run.fixture.load("tiny")
         run.sync()
         indexed = run.index_count()
-        for case in run.fixture.invalid_rules():
+        for case in run.able(SyncRules).invalid_rules():
             before = run.write_stats()
             outcome = run.sync(
                 configuration=run.fixture.configuration() | case.configuration,

@@ -1,7 +1,7 @@
 """Hand-written bad connector specs, each given to ``connectors create`` as a user would:
 refused with exit code 2 in one line that names the field, never showing a secret, and
 nothing saved. (Generated cases, from each connector's schema, are in the standard
-suite: harness/bad_config_suite.py.)"""
+suite: harness/suite/bad_configs.py.)"""
 
 from __future__ import annotations
 

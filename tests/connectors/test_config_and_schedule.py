@@ -6,7 +6,7 @@ from connectors.config import ConfigError, ConfigField, ConfigSchema
 from connectors.documents import HASH_FIELD, DocumentError, SourceDocument, prepare
 from connectors.registry import UnknownSourceError, load_source
 from connectors.schedule import next_run, parse_cron
-from connectors.sources.postgresql import PostgreSQLDataSource
+from connectors.sources.postgresql.source import PostgreSQLDataSource
 
 SCHEMA = ConfigSchema(
     (
@@ -80,7 +80,7 @@ def test_interval_and_cron_schedules():
     "values", [["1"], ["a|b", "c\\d"], ["", "|"], ["x:y", "2024-01-01 00:00:00"]]
 )
 def test_ids_round_trip_whatever_the_key_values(values):
-    from connectors.sources.pg_plans import decode_id, encode_id
+    from connectors.ids import decode_id, encode_id
 
     doc_id = encode_id("t", values)
     assert decode_id(doc_id) == ("t", values)

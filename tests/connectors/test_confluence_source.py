@@ -12,7 +12,7 @@ import pytest
 
 from connectors.access_control_sync import AccessControlUnsupported, access_control_sync
 from connectors.source import SourceError
-from connectors.sources.confluence import ConfluenceDataSource, storage_text
+from connectors.sources.confluence.source import ConfluenceDataSource, storage_text
 from fixtures.confluence_access import readers
 
 pytestmark = pytest.mark.services

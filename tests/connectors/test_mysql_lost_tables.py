@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connectors.source import SourceError
-from connectors.sources.mysql import MySQLDataSource
+from connectors.sources.mysql.source import MySQLDataSource
 from connectors.sync import full_sync
 from tests.connectors.es_sync import ids_in, sync
 from tests.connectors.test_mysql_source import run

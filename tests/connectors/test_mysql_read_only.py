@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connectors.source import SourceError
-from connectors.sources.mysql import MySQLDataSource
+from connectors.sources.mysql.source import MySQLDataSource
 from fixtures import mysql_break_outs
 from tests.connectors.test_mysql_source import source
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.source import SourceError
-from connectors.sources.mysql import MySQLDataSource
+from connectors.sources.mysql.source import MySQLDataSource
 
 pytestmark = pytest.mark.services
 
@@ -187,12 +187,12 @@ def test_a_custom_query_that_fails_is_named_with_the_servers_reason(mysql_endpoi
 
 
 def test_a_slow_reader_holds_a_bounded_part_of_the_result(mysql_endpoint, database):
-    """asyncmy buffers whatever the server sends; with connectors.sources.mysql_flow a
+    """asyncmy buffers whatever the server sends; with connectors.sources.mysql.driver a
     reader slower than the server holds about HIGH_WATER bytes, not the result set."""
-    from connectors.sources import mysql as mysql_module
-    from connectors.sources.mysql_flow import HIGH_WATER
+    from connectors.sources.mysql import driver
 
-    assert mysql_module.READS_BOUNDED, "this asyncmy's protocol could not be flow-controlled"
+    assert driver.install(), "this asyncmy's protocol could not be flow-controlled"
+    HIGH_WATER = driver.HIGH_WATER
     name, cur = database
     cur.execute("CREATE TABLE wide (id INT PRIMARY KEY, filler VARCHAR(1000))")
     rows = [(n, "x" * 1000) for n in range(1, 20001)]  # 20 MB

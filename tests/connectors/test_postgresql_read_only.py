@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from connectors.source import SourceError
-from connectors.sources.postgresql import PostgreSQLDataSource
+from connectors.sources.postgresql.source import PostgreSQLDataSource
 
 pytestmark = pytest.mark.services
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from connectors.sources.postgresql import PostgreSQLDataSource
+from connectors.sources.postgresql.source import PostgreSQLDataSource
 
 pytestmark = pytest.mark.services
 

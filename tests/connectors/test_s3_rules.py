@@ -3,8 +3,8 @@
 import pytest
 
 from connectors.config import ConfigError
-from connectors.sources.s3 import S3DataSource
-from connectors.sources.s3_rules import extension, listing_prefixes, parse_rules, selects
+from connectors.sources.s3.rules import extension, listing_prefixes, parse_rules, selects
+from connectors.sources.s3.source import S3DataSource
 
 BUCKETS = ["docs", "logs"]
 

@@ -11,7 +11,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from connectors.sources.s3_signing import encode_path, sign
+from connectors.sources.s3.signing import encode_path, sign
 
 NOW = dt.datetime(2026, 11, 30, 12, 34, 56, tzinfo=dt.UTC)
 HOST = "127.0.0.1:9000"

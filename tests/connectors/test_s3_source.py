@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.source import SourceError
-from connectors.sources.s3 import S3DataSource
+from connectors.sources.s3.source import S3DataSource
 from fixtures.documents import FORMATS, document, missing_sentences
 
 pytestmark = pytest.mark.services
@@ -125,7 +125,7 @@ def test_transient_s3_answers_are_retried_and_a_lasting_one_fails_in_time() -> N
     """503 SlowDown and 500 InternalError are what AWS says to retry: twice of them, then
     the answer, is a listing; a store that keeps saying so fails at the deadline, naming
     the endpoint and the last answer."""
-    from connectors.sources.s3_client import S3Client
+    from connectors.sources.s3.client import S3Client
 
     slow = (
         b"HTTP/1.1 503 Slow Down\r\ncontent-type: application/xml\r\ncontent-length: %d\r\n\r\n%s"

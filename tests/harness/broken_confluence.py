@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from connectors.sources import confluence_acl, confluence_client, confluence_read
-from connectors.sources.confluence import ConfluenceDataSource
+from connectors.sources.confluence import acl as confluence_acl
+from connectors.sources.confluence import client as confluence_client
+from connectors.sources.confluence import read as confluence_read
+from connectors.sources.confluence.source import ConfluenceDataSource
 
 
 def _last_cursor_dropped() -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.source import BaseDataSource
-from connectors.sources import mysql as mysql_module
-from connectors.sources import mysql_discovery, mysql_plans
+from connectors.sources.mysql import discovery as mysql_discovery
+from connectors.sources.mysql import driver as mysql_driver
+from connectors.sources.mysql import queries as mysql_plans
+from connectors.sources.mysql import source as mysql_module
 
 
 def _with_kind(data_type: str, kind: str, expression: Any = None) -> None:
@@ -70,7 +72,7 @@ def _multi_statements_on() -> None:
     async def kept(_conn: Any) -> None:
         return None
 
-    mysql_module.single_statements = kept  # type: ignore[assignment]
+    mysql_driver.single_statements = kept  # type: ignore[assignment]
 
 
 def _unlisted_table_taken_for_dropped() -> None:

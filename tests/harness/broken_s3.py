@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_plus
 
-from connectors.sources import extraction_client, s3_client, s3_rules
-from connectors.sources import s3 as s3_module
+from connectors import extraction as extraction_client
+from connectors.sources.s3 import client as s3_client
+from connectors.sources.s3 import rules as s3_rules
+from connectors.sources.s3 import source as s3_module
 
 
 def _body_truncated_at_64_kb() -> None:

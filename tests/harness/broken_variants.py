@@ -16,12 +16,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from connectors import ids
 from connectors import sync as sync_module
 from connectors.es.sink import BulkSink
 from connectors.source import SourceError
-from connectors.sources import pg_plans, pg_types
-from connectors.sources import postgresql as postgresql_module
-from connectors.sources.postgresql import PostgreSQLDataSource
+from connectors.sources.postgresql import queries as pg_plans
+from connectors.sources.postgresql import source as postgresql_module
+from connectors.sources.postgresql import types as pg_types
+from connectors.sources.postgresql.source import PostgreSQLDataSource
 from tests.harness.broken_confluence import CONFLUENCE_VARIANTS
 from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
@@ -113,7 +115,7 @@ def _rewritten_docs(rewrite):  # type: ignore[no-untyped-def]
 
 
 def _unescaped_composite_key() -> None:
-    pg_plans._escape = lambda value, special="|": str(value)  # type: ignore[assignment]
+    ids._escape = lambda value, special="|": str(value)  # type: ignore[assignment]
 
 
 def _case_folded_ids() -> None:
@@ -136,9 +138,9 @@ def _id_split_at_first_colon() -> None:
         name, _, rest = doc_id.partition(":")
         return name, original_decode("x:" + rest)[1]
 
-    from connectors.sources import sql_common
+    from connectors import sql as sql_common
 
-    original_decode = pg_plans.decode_id
+    original_decode = ids.decode_id
     sql_common.decode_id = decode  # type: ignore[assignment]
 
 

@@ -2,7 +2,12 @@
 
 import pytest
 
-from harness.assertions import OutcomeError, assert_nothing_written, compare_index, diff_fields
+from harness.checks.assertions import (
+    OutcomeError,
+    assert_nothing_written,
+    compare_index,
+    diff_fields,
+)
 
 
 class FakeReader:

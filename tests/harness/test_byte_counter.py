@@ -4,7 +4,7 @@ import socket
 import threading
 import time
 
-from harness.byte_counter import ByteCounter
+from harness.checks.byte_counter import ByteCounter
 from tests.harness.helpers import wait_until
 
 

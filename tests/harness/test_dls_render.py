@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.access_control import FILTER_TEMPLATE, identity_document
-from harness.dls import TemplateError, render, user_filter
+from harness.checks.dls import TemplateError, render, user_filter
 
 
 def test_the_runtime_template_renders_to_a_filter_on_the_users_values():

@@ -13,23 +13,28 @@ from pathlib import Path
 
 import pytest
 
-from harness.assertions import compare_index
-from harness.elastic import fetch
-from harness.elastic.framework import ENV_VARIABLE, ElasticFramework, FrameworkNotFound
-from harness.elastic.front import es_front, main_info
-from harness.elastic.launch import launch_service
-from harness.elastic.records import (
+from harness.checks.assertions import compare_index
+from harness.checks.index_reader import IndexReader
+from harness.faults.disruption import until
+from harness.plugin.subject_choice import make_subject
+from harness.services.es_http import ElasticsearchEndpoint, es_request
+from harness.subjects import SubjectUnavailable
+from harness.subjects.elastic import fetch
+from harness.subjects.elastic.framework import ENV_VARIABLE, ElasticFramework, FrameworkNotFound
+from harness.subjects.elastic.front import es_front, main_info
+from harness.subjects.elastic.launch import launch_service
+from harness.subjects.elastic.records import (
     configuration_values,
     connector_record,
     job_record,
     service_config,
 )
-from harness.elastic.shapes import PostgresShape, ShapedIndexReader, UnsupportedSource, shape_for
-from harness.faults.disruption import until
-from harness.index_reader import IndexReader
-from harness.services.es_http import ElasticsearchEndpoint, es_request
-from harness.subject_choice import make_subject
-from harness.subjects import SubjectUnavailable
+from harness.subjects.elastic.shapes import (
+    PostgresShape,
+    ShapedIndexReader,
+    UnsupportedSource,
+    shape_for,
+)
 
 OURS = {"host": "127.0.0.1", "port": 5432, "username": "u", "password": "secret",
         "database": "postgres", "schema": "s1", "cursor_column": "updated_at"}  # fmt: skip
@@ -182,7 +187,7 @@ def test_a_directory_that_is_not_their_checkout_is_refused_with_how_to_get_one(t
 
 
 def test_the_comparison_table_puts_subjects_side_by_side():
-    from harness.compare_subjects import SubjectFigures, load_scenario, render
+    from harness.bench.compare_subjects import SubjectFigures, load_scenario, render
 
     ours = SubjectFigures("cli", "ours", 1000, [900.0, 1100.0], [1.0, 1.2], [80.0], [0, 0],
                           [5000.0])  # fmt: skip
@@ -199,7 +204,7 @@ def test_the_comparison_table_puts_subjects_side_by_side():
 
 
 def test_the_report_page_includes_a_saved_comparison(tmp_path):
-    from harness.compare_subjects import SubjectFigures, from_json, html_section, to_json
+    from harness.bench.compare_subjects import SubjectFigures, from_json, html_section, to_json
 
     outcome = {"test_full_sync[postgresql-small]": "failed: 3 missing"}
     figures = SubjectFigures("cli", "ours", 10, [5.0], [1.0], [70.0], [0], outcomes=outcome)
@@ -211,7 +216,7 @@ def test_the_report_page_includes_a_saved_comparison(tmp_path):
 def test_each_scenarios_outcome_is_read_from_junit_with_its_first_line():
     from xml.etree import ElementTree as ET
 
-    from harness.compare_subjects import _outcome
+    from harness.bench.compare_subjects import _outcome
 
     suite = ET.fromstring(
         '<testsuite><testcase name="a"/>'

@@ -1,6 +1,6 @@
 """The whole-record checks: each rule a slip in a job's bookkeeping would break."""
 
-from harness.job_record import connector_problems, job_problems
+from harness.checks.job_record import connector_problems, job_problems
 
 GOOD = {
     "status": "completed",

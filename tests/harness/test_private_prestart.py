@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.plugin_services import ServicePool, order_disruptive
+from harness.plugin.services import ServicePool, order_disruptive
 from harness.services.base import ServiceError
 from harness.services.kind import DisruptableService
 
@@ -55,7 +55,7 @@ class Pool(ServicePool):
 def test_a_declared_private_instance_starts_after_the_first_shared_one_and_is_reused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("harness.plugin_services._answers", lambda name, service: True)
+    monkeypatch.setattr("harness.plugin.services._answers", lambda name, service: True)
     pool = Pool()
     pool.prestart_private({"elasticsearch"})
     assert not pool.began.wait(0.2), "started before any shared service was up"

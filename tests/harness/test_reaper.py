@@ -102,7 +102,7 @@ def test_a_killed_reaper_is_replaced_and_its_successor_still_reaps(tmp_path):
 
 STARTS_A_SUBJECT = textwrap.dedent("""
     import subprocess, sys, threading
-    from harness.subject_processes import run_guarded, start_guarded
+    from harness.subjects.processes import run_guarded, start_guarded
     background = start_guarded(["sleep", "300"], stdout=subprocess.DEVNULL)
     threading.Thread(  # a subject run in the foreground, as a sync is
         target=run_guarded, args=(["sh", "-c", "echo $$; exec sleep 300"],),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.result_protocol import as_job_record, parse_result
+from harness.subjects.result_protocol import as_job_record, parse_result
 from tests.harness.helpers import private_service_state
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from harness.run_options import SETTINGS, RunOptions
+from harness.plugin.options import SETTINGS, RunOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 

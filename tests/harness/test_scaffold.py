@@ -31,13 +31,13 @@ def project(tmp_path: Path) -> Path:
 def test_it_writes_three_lint_clean_modules_and_registers_the_source(project: Path):
     done = new_connector(project, "acme_crm", "postgresql")
     assert done[:3] == [
-        "wrote project_connectors/acme_crm.py",
+        "wrote project_connectors/acme_crm/source.py",
         "wrote fixtures/acme_crm.py",
         "wrote scenarios/acme_crm/test_acme_crm.py",
     ]
     assert (project / "project_connectors" / "__init__.py").exists()
     assert (
-        GROUP + '\nacme_crm = "project_connectors.acme_crm:AcmeCrmDataSource"'
+        GROUP + '\nacme_crm = "project_connectors.acme_crm.source:AcmeCrmDataSource"'
         in (project / "pyproject.toml").read_text()
     )
     linted = subprocess.run(
@@ -60,7 +60,7 @@ def test_it_writes_three_lint_clean_modules_and_registers_the_source(project: Pa
 
 def test_it_refuses_to_overwrite_a_bad_name_an_unknown_service_and_a_non_project(project):
     new_connector(project, "acme", "postgresql")
-    with pytest.raises(ScaffoldError, match=r"not overwriting project_connectors/acme\.py"):
+    with pytest.raises(ScaffoldError, match=r"not overwriting project_connectors/acme/source\.py"):
         new_connector(project, "acme", "postgresql")
     with pytest.raises(ScaffoldError, match="lower-case letters"):
         new_connector(project, "Acme-CRM", "postgresql")

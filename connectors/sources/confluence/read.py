@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from connectors.config import Config
+from connectors.extraction import ExtractionClient
 from connectors.source import SourceError
-from connectors.sources.confluence_acl import Restriction, page_access, space_principals
-from connectors.sources.confluence_client import ConfluenceClient, Gone
-from connectors.sources.extraction_client import ExtractionClient
+from connectors.sources.confluence.acl import Restriction, page_access, space_principals
+from connectors.sources.confluence.client import ConfluenceClient, Gone
 
 V2 = "/wiki/api/v2"
 V1 = "/wiki/rest/api"

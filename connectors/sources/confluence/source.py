@@ -5,7 +5,7 @@ read each (docs/confluence.md).
   space, body (text of the storage format; an attachment's from the extraction service),
   url, version, last_modified, and for comments and attachments the page's id.
 * With ``use_dls``, ``_allow_access_control`` holds who may read: the space's readers,
-  narrowed by the read restrictions of the page and every ancestor (confluence_acl.py).
+  narrowed by the read restrictions of the page and every ancestor (acl.py).
   The version is the Confluence version with a digest of those values, so a changed
   restriction or membership rewrites exactly the documents whose readers changed.
 * Advanced rule: ``cql`` selects the pages (and so their comments and attachments).
@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from typing import Any
 
+from connectors import defaults
 from connectors.access_control import AccessControlSource, allow_list, identity_document
 from connectors.config import (
     MAX_CONNECT_TIMEOUT,
@@ -30,10 +31,9 @@ from connectors.config import (
 )
 from connectors.documents import SourceDocument
 from connectors.source import Operation
-from connectors.sources.confluence_acl import acl_digest, identity_access
-from connectors.sources.confluence_client import ConfluenceClient, Gone
-from connectors.sources.confluence_read import Reader, page_since
-from connectors.sources.sql_common import MAX_BOUNDARY_IDS
+from connectors.sources.confluence.acl import acl_digest, identity_access
+from connectors.sources.confluence.client import ConfluenceClient, Gone
+from connectors.sources.confluence.read import Reader, page_since
 
 V2 = "/wiki/api/v2"
 
@@ -215,7 +215,7 @@ class ConfluenceDataSource(AccessControlSource):
         async for doc in self._stream(with_bodies=True, pages=changed, since=since):
             yield Operation("index", doc.id, doc)
         if latest:
-            self._cursor = {"modified": latest, "ids": sorted(ids)[-MAX_BOUNDARY_IDS:]}
+            self._cursor = {"modified": latest, "ids": sorted(ids)[-defaults.MAX_BOUNDARY_IDS :]}
 
     def next_cursor(self) -> Any:
         return dict(self._cursor)

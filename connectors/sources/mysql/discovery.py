@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from connectors.source import SourceError
-from connectors.sources.mysql_plans import Column, Plan, quoted, server_reason
+from connectors.sources.mysql.queries import Column, Plan, quoted, server_reason
 
 
 async def discover_plans(cur: Any, config: Any, where: str) -> list[Plan]:

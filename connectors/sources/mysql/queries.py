@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from connectors.documents import SourceDocument
-from connectors.sources.pg_plans import encode_id
+from connectors.ids import encode_id
 
 
 def server_reason(exc: BaseException) -> str:

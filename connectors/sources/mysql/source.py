@@ -14,22 +14,20 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncmy
-from asyncmy.constants.COMMAND import COM_SET_OPTION
 from asyncmy.cursors import SSCursor
 
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
+from connectors.ids import decode_id
 from connectors.source import BaseDataSource, Operation, SourceError
-from connectors.sources import mysql_flow
-from connectors.sources.mysql_discovery import confirm_dropped, discover_plans
-from connectors.sources.mysql_plans import Plan, server_reason
-from connectors.sources.pg_plans import decode_id
-from connectors.sources.sql_common import (
+from connectors.sources.mysql import driver
+from connectors.sources.mysql.discovery import confirm_dropped, discover_plans
+from connectors.sources.mysql.queries import Plan, server_reason
+from connectors.sql import (
     SQL_CHECKS,
     Boundary,
     keys_by_table,
@@ -41,20 +39,8 @@ from connectors.sources.sql_common import (
 SESSION = (
     "SET SESSION time_zone = '+00:00'",
     "SET SESSION TRANSACTION READ ONLY",
-    f"SET SESSION net_write_timeout = {mysql_flow.SESSION_WRITE_TIMEOUT}",
+    f"SET SESSION net_write_timeout = {driver.SESSION_WRITE_TIMEOUT}",
 )
-READS_BOUNDED = mysql_flow.install()
-MULTI_STATEMENTS_OFF = struct.pack("<H", 1)  # COM_SET_OPTION's MYSQL_OPTION_MULTI_STATEMENTS_OFF
-
-
-async def single_statements(conn: Any) -> None:
-    """One statement per query, for the rest of the session. asyncmy always asks for
-    multi-statement support at connect, and a custom query is text we embed: with it, a
-    query that closes our subquery could run ``SET SESSION TRANSACTION READ WRITE;
-    COMMIT; DROP TABLE ...`` -- undoing the read-only session, then writing. The server
-    refuses such text once this option is off (COM_SET_OPTION)."""
-    await conn._execute_command(COM_SET_OPTION, MULTI_STATEMENTS_OFF)
-    await conn.read_packet()  # an EOF or OK packet; an error packet raises
 
 
 class MySQLDataSource(BaseDataSource):
@@ -88,6 +74,7 @@ class MySQLDataSource(BaseDataSource):
 
     async def _connect(self) -> Any:
         c = self.config
+        driver.install()  # once per process, at the first connection
         try:
             conn = await asyncmy.connect(
                 host=c["host"],
@@ -102,7 +89,7 @@ class MySQLDataSource(BaseDataSource):
         except Exception as exc:
             raise SourceError(f"cannot connect to {self._where()}: {server_reason(exc)}") from None
         try:
-            await single_statements(conn)
+            await driver.single_statements(conn)
             async with conn.cursor() as cur:
                 for statement in SESSION:
                     await cur.execute(statement)

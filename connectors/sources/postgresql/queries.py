@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -11,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from connectors.source import SourceError
-from connectors.sources.pg_types import column_expression
+from connectors.sources.postgresql.types import column_expression
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Plan:
     ) -> sql.Composed:
         """Rows as (key values as text..., version, cursor value, document JSON).
 
-        The document is serialised by the server (see pg_types), once; its md5 is the
+        The document is serialised by the server (see types.py), once; its md5 is the
         version, so an unchanged row is later recognised without being read."""
         cursor = (
             sql.SQL("to_json(t.{}) #>> '{{}}'").format(sql.Identifier(self.cursor_column))
@@ -91,43 +90,6 @@ class Plan:
     def since(self) -> sql.Composed:
         assert self.cursor_column is not None
         return sql.SQL("t.{} >= %s").format(sql.Identifier(self.cursor_column))
-
-
-def _escape(value: Any, special: str = "|") -> str:
-    text = str(value)
-    if "\\" in text or special in text:
-        return text.replace("\\", "\\\\").replace(special, "\\" + special)
-    return text
-
-
-def encode_id(plan_name: str, key_values: Sequence[Any]) -> str:
-    """``<table>:<key>``; composite keys joined by ``|``. A backslash escapes ``|`` and
-    itself inside key values, and ``:`` and itself inside the table name, so any id
-    decodes to exactly one (table, key)."""
-    return f"{_escape(plan_name, ':')}:" + "|".join(_escape(v) for v in key_values)
-
-
-def decode_id(doc_id: str) -> tuple[str, list[str]]:
-    """The inverse of ``encode_id``."""
-    parts: list[str] = []
-    current: list[str] = []
-    escaped = False
-    name: str | None = None
-    for char in doc_id:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif name is None and char == ":":
-            name, current = "".join(current), []
-        elif name is not None and char == "|":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return name if name is not None else "", parts
 
 
 async def discover_plans(conn: psycopg.AsyncConnection[Any], config: Any, where: str) -> list[Plan]:

@@ -24,10 +24,11 @@ from psycopg.rows import tuple_row
 
 from connectors.config import ConfigField, ConfigSchema
 from connectors.documents import SourceDocument
+from connectors.ids import encode_id
 from connectors.source import BaseDataSource, Operation, SourceError
-from connectors.sources.pg_plans import Plan, discover_plans, encode_id
-from connectors.sources.pg_types import SESSION_SETTINGS
-from connectors.sources.sql_common import (
+from connectors.sources.postgresql.queries import Plan, discover_plans
+from connectors.sources.postgresql.types import SESSION_SETTINGS
+from connectors.sql import (
     SQL_CHECKS,
     Boundary,
     keys_by_table,

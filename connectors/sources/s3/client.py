@@ -19,7 +19,7 @@ from yarl import URL
 from connectors import defaults
 from connectors.outage import Outage
 from connectors.source import SourceError
-from connectors.sources.s3_signing import canonical_query, encode_path, sign
+from connectors.sources.s3.signing import canonical_query, encode_path, sign
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 # What AWS documents as worth retrying: 500 InternalError, 503 SlowDown and

@@ -11,7 +11,7 @@ text from an extraction service speaking Tika server's API (docs/s3.md).
   ``extraction_error``. Neither fails the sync; an unreachable service does.
 * Downloads stream straight into the extraction request, ``concurrency`` at a time:
   memory is bounded by the buffers in flight, never by an object's size.
-* Advanced rules (s3_rules.py) select objects by bucket, prefix, extension and size.
+* Advanced rules (rules.py) select objects by bucket, prefix, extension and size.
 * Incremental: objects modified at or after the cursor (S3 lists whole seconds), minus
   those sent at exactly that second with the same ETag.
 """
@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from connectors import defaults
 from connectors.config import (
     MAX_CONNECT_TIMEOUT,
     MAX_EXTRACTED_BYTES,
@@ -30,11 +31,10 @@ from connectors.config import (
     ConfigSchema,
 )
 from connectors.documents import MAX_ID_BYTES, SourceDocument
+from connectors.extraction import ExtractionClient
 from connectors.source import BaseDataSource, Operation, SourceError
-from connectors.sources.extraction_client import ExtractionClient
-from connectors.sources.s3_client import S3Client, S3Object
-from connectors.sources.s3_rules import listing_prefixes, parse_rules, selects
-from connectors.sources.sql_common import MAX_BOUNDARY_IDS
+from connectors.sources.s3.client import S3Client, S3Object
+from connectors.sources.s3.rules import listing_prefixes, parse_rules, selects
 
 
 class S3DataSource(BaseDataSource):
@@ -257,7 +257,7 @@ class S3DataSource(BaseDataSource):
                 if obj.last_modified > latest["value"]:
                     latest.update(value=obj.last_modified, ids=[])
                 if obj.last_modified == latest["value"]:
-                    latest["ids"] = [*latest["ids"], mark][-MAX_BOUNDARY_IDS:]
+                    latest["ids"] = [*latest["ids"], mark][-defaults.MAX_BOUNDARY_IDS :]
                 yield obj
 
         client = self._client()

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness.elastic.framework import ElasticFramework, FrameworkNotFound
+from harness.subjects.elastic.framework import ElasticFramework, FrameworkNotFound
 
 PACKAGE = "elasticsearch-connectors"
 REPOSITORY = "https://github.com/elastic/connectors"

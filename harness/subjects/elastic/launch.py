@@ -13,10 +13,10 @@ from typing import IO, Any
 
 import yaml
 
-from harness.elastic.front import es_front
-from harness.elastic.records import service_config
 from harness.services.es_http import ElasticsearchEndpoint
-from harness.subject_processes import start_guarded
+from harness.subjects.elastic.front import es_front
+from harness.subjects.elastic.records import service_config
+from harness.subjects.processes import start_guarded
 
 
 def write_config(

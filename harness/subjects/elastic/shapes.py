@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from harness.index_reader import IndexReader
+from harness.checks.index_reader import IndexReader
 
 
 class DocumentShape(Protocol):
@@ -88,8 +88,8 @@ def shape_for(service_type: str) -> DocumentShape:
         return SHAPES[service_type]
     except KeyError:
         raise UnsupportedSource(
-            f"no shape adapter for {service_type!r} in harness/elastic/shapes.py (adapters: "
-            f"{', '.join(sorted(SHAPES))}): write one from their source's code to run it"
+            f"no shape adapter for {service_type!r} in harness/subjects/elastic/shapes.py "
+            f"(adapters: {', '.join(sorted(SHAPES))}): write one from their source's code to run it"
         ) from None
 
 

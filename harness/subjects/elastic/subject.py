@@ -17,25 +17,25 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from harness import defaults
-from harness.elastic.framework import ElasticFramework
-from harness.elastic.front import es_front, main_info
-from harness.elastic.launch import launch_service, write_config
-from harness.elastic.records import (
+from harness import defaults, state_index
+from harness.checks.index_reader import IndexReader
+from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
+from harness.services.privileges import current_user
+from harness.services.process import ServiceProcess
+from harness.subjects import ConnectorSpec, SyncOutcome
+from harness.subjects.elastic.framework import ElasticFramework
+from harness.subjects.elastic.front import es_front, main_info
+from harness.subjects.elastic.launch import launch_service, write_config
+from harness.subjects.elastic.records import (
     STATE_MAPPINGS,
     TERMINAL,
     configuration_values,
     connector_record,
     job_record,
 )
-from harness.elastic.shapes import ShapedIndexReader, UnsupportedSource, shape_for
-from harness.index_reader import IndexReader
-from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
-from harness.services.privileges import current_user
-from harness.services.process import ServiceProcess
-from harness.subjects import ConnectorSpec, SyncOutcome
+from harness.subjects.elastic.shapes import ShapedIndexReader, UnsupportedSource, shape_for
 
-CONNECTORS, JOBS = ".elastic-connectors", ".elastic-connectors-sync-jobs"
+CONNECTORS, JOBS = state_index.CONNECTORS, state_index.JOBS
 KEPT = ("sync_cursor", "last_sync_status", "last_access_control_sync_status", "last_synced")
 POLL_SECONDS = 0.25
 RUNNER_DONE = "Sync ended with status"  # their runner's last line for a job (v9.5.x)
@@ -57,7 +57,7 @@ class ElasticSubject:
         return self.framework.describe()
 
     def index_view(self, reader: IndexReader, spec: ConnectorSpec) -> IndexReader:
-        """Their documents, read in our shape (harness/elastic/shapes.py)."""
+        """Their documents, read in our shape (harness/subjects/elastic/shapes.py)."""
         return ShapedIndexReader(reader, shape_for(spec.service_type), spec.configuration)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
