@@ -1,26 +1,30 @@
-"""Test-only switch: put this directory on PYTHONPATH and set HARNESS_TEST_SLOWDOWN_REPEAT=N
-to make the `connectors` runtime send every bulk body N times (the extra copies after the
-real one, their answers discarded: the index ends the same). It exists to prove that
-`harness bench compare` flags a slowdown; nothing ships it.
+"""Test-only switch: put this directory on PYTHONPATH and set HARNESS_TEST_SLOWDOWN_FACTOR=F
+to make every full sync of the `connectors` runtime take F times as long: after the sync,
+it waits (F - 1) times what the sync took, and reports the whole as its time. It exists to
+prove that `harness bench compare` flags a slowdown; nothing ships it.
 
-The regression is more work, not a fixed sleep: a sleep's share of a sync shrinks as a
-loaded machine slows everything else (150 us a document was once a 39% slowdown, not
-flagged), while writing everything twice costs about the same share under any load."""
+The regression is a share of the sync, not a fixed cost: a fixed sleep per document shrank
+as a loaded machine slowed everything else (150 us a document cost 26.6% once, not
+flagged), and writing every bulk body twice cost only 27% (the writes are not most of a
+small full sync). A factor of the engine's own time is the same factor under any load."""
 
 import os
 
-_REPEAT = int(os.environ.get("HARNESS_TEST_SLOWDOWN_REPEAT", "1"))
+_FACTOR = float(os.environ.get("HARNESS_TEST_SLOWDOWN_FACTOR", "1"))
 
-if _REPEAT > 1:
-    from connectors.es.sink import BulkSink
+if _FACTOR > 1:
+    import asyncio
 
-    _original = BulkSink._send
+    from connectors import jobs, sync
 
-    async def _send_again(self, batch):  # type: ignore[no-untyped-def]
-        result = await _original(self, batch)
-        body = b"".join(item.payload for item in batch)
-        for _ in range(_REPEAT - 1):
-            await self.transport.send(body)
+    _original = sync.full_sync
+
+    async def _slowed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await _original(*args, **kwargs)
+        extra = result.seconds * (_FACTOR - 1)
+        await asyncio.sleep(extra)  # the engine's time really grows: the wall clock too
+        result.seconds += extra
         return result
 
-    BulkSink._send = _send_again  # type: ignore[method-assign]
+    sync.full_sync = _slowed
+    jobs.full_sync = _slowed

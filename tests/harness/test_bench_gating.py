@@ -24,7 +24,7 @@ def results(tmp_path_factory):
     runs = {
         "base": {},
         "again": {},
-        "slowed": {"PYTHONPATH": SLOWDOWN, "HARNESS_TEST_SLOWDOWN_REPEAT": "2"},
+        "slowed": {"PYTHONPATH": SLOWDOWN, "HARNESS_TEST_SLOWDOWN_FACTOR": "2"},
     }
     outputs = {}
     with private_service_state(tmp) as env:
@@ -64,9 +64,10 @@ def results(tmp_path_factory):
 
 def compare(base: Path, new: Path) -> subprocess.CompletedProcess:
     # The small corpus keeps CI fast but its runs differ more from each other than the
-    # medium corpus's do: judge at 25% here. The injected regression (every bulk body
-    # written twice) costs the full sync a share of its time that load does not shrink,
-    # unlike the fixed sleep it replaced (150 us a document: 39% once, not flagged).
+    # medium corpus's do: judge at 25% here. The injected regression (every full sync
+    # takes twice its time) is the same share of a sync under any load, unlike a fixed
+    # sleep per document (150 us: 26.6% once, not flagged) or writing every body twice
+    # (27%: writes are not most of a small full sync).
     return subprocess.run(
         ["harness", "bench", "compare", "--threshold", "0.25", str(base), str(new)],
         capture_output=True,
