@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.faults.remote import RemoteFaultProxy, control
+from harness.services.fault_proxy_client import RemoteFaultProxy, control
 from harness.services.kind import ServiceConfig, option
 from harness.services.own_server import OwnServer, OwnServerKind
 from harness.services.wait import NotReady
