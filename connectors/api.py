@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors import defaults
 from connectors.basic_rules import parse_basic_rules
 from connectors.config import ConfigError
 from connectors.es import lease
@@ -14,7 +13,10 @@ from connectors.es.rest import ConflictError, EsClient, NotFoundError
 from connectors.es.state import (
     CONNECTORS_INDEX,
     RUNNABLE,
+    ConnectorDoc,
+    ConnectorStatus,
     ConnectorStore,
+    JobFields,
     JobStatus,
     JobStore,
     JobType,
@@ -79,7 +81,7 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
         "configuration": configuration,
         "scheduling": spec.get("scheduling", {}),
         "basic_rules": basic_rules,
-        "status": "configured",
+        "status": ConnectorStatus.CONFIGURED,
         "last_sync_status": None,
         "last_synced": None,
         "last_sync_error": None,
@@ -91,7 +93,7 @@ def connector_document(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def save_connector(client: EsClient, spec: dict[str, Any]) -> dict[str, Any]:
+async def save_connector(client: EsClient, spec: dict[str, Any]) -> ConnectorDoc:
     """Create or update a connector, keeping its sync cursor, history and lease on update.
     Written with optimistic concurrency: a sync taking its lease meanwhile is not undone."""
     doc = connector_document(spec)
@@ -120,7 +122,7 @@ async def save_connector(client: EsClient, spec: dict[str, Any]) -> dict[str, An
                 )
         except ConflictError:
             continue
-        return doc
+        return ConnectorDoc.from_source(doc)
     raise ConflictError(409, f"connector {doc['id']!r} kept changing while it was saved")
 
 
@@ -134,7 +136,8 @@ async def sync_connector(
     so it never runs beside another sync of the connector, and its job is created already
     in progress, so nothing is left pending for a service if this process dies."""
     try:
-        grant = await start_on_demand_job(client, connector_id, JobType(job_type))
+        options = options or SyncOptions()
+        grant = await start_on_demand_job(client, connector_id, JobType(job_type), options.leases)
     except lease.LeaseHeld as exc:
         return JobOutcome(new_job_id(), JobStatus.ERROR, None, str(exc))
     status, result, error = await run_job(client, grant, options)
@@ -142,16 +145,20 @@ async def sync_connector(
 
 
 async def start_on_demand_job(
-    client: EsClient, connector_id: str, job_type: JobType
+    client: EsClient,
+    connector_id: str,
+    job_type: JobType,
+    timing: lease.Timing = lease.DEFAULT_TIMING,
 ) -> lease.Grant:
     """The connector's lease, then its job created already in progress under it; a dead
     lease taken over has its job ended first. Raises LeaseHeld while another job runs."""
     await ensure_state_indices(client)
     connector = await ConnectorStore(client).get(connector_id)
     job_id = new_job_id()
-    grant = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
-    await end_replaced(client, grant)
-    await reclaim_lost_jobs(client)  # when no service runs, one-shot syncs do it
+    grant = await lease.acquire(client, connector_id, job_id, timing.lease_seconds)
+    await end_replaced(client, grant, timing.lease_seconds)
+    # When no service runs, one-shot syncs sweep.
+    await reclaim_lost_jobs(client, lease_seconds=timing.lease_seconds)
     try:
         await JobStore(client).create(
             connector, job_type, TriggerMethod.ON_DEMAND, job_id=job_id, claimed=True
@@ -174,14 +181,15 @@ async def cancel_job(client: EsClient, job_id: str) -> JobStatus:
     jobs = JobStore(client)
     for _ in range(SAVE_ATTEMPTS):
         job = await jobs.get(job_id)
-        status = JobStatus(job["status"])
+        status = job.status
         if status.is_terminal:
-            when = job.get("completed_at") or job.get("canceled_at") or "?"
+            when = job.completed_at or job.canceled_at or "?"
             raise CancelRefused(
                 f"job {job_id} has already ended ({status} at {when}); there is nothing to cancel"
             )
         if status == JobStatus.CANCELING:
             return status
+        fields: JobFields
         if status in RUNNABLE:
             target = JobStatus.CANCELED
             fields = {"status": target, "canceled_at": now(), "completed_at": now(),

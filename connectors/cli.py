@@ -10,6 +10,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import resource
 import sys
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ from connectors import defaults
 from connectors.api import ConnectorSpecError, cancel_job, save_connector, sync_connector
 from connectors.config import ConfigError
 from connectors.es.bulk_transport import HttpBulkTransport
-from connectors.es.client import EsSettings, es_client
+from connectors.es.client import es_client
 from connectors.es.rest import EsClient
 from connectors.es.retrying import EsUnavailable
 from connectors.es.state import ConnectorStore, JobStatus, JobStore, JobType
 from connectors.progress import SyncProgress
 from connectors.service import ConnectorsService
-from connectors.sync import SyncOptions
+from connectors.settings import RuntimeSettings
 
 
 def peak_rss_mb() -> float:
@@ -61,8 +62,8 @@ def _load_file(path: str) -> dict[str, Any]:
 
 async def _save(es: Es, path: str, out: TextIO) -> str:
     doc = await save_connector(es.client, _load_file(path))
-    print(f"connector {doc['id']} ({doc['service_type']} -> {doc['index_name']}) saved", file=out)
-    return str(doc["id"])
+    print(f"connector {doc.id} ({doc.service_type} -> {doc.index_name}) saved", file=out)
+    return doc.id
 
 
 async def cmd_create(es: Es, args: argparse.Namespace) -> int:
@@ -78,12 +79,11 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
         args.connector_id = saved
     elif args.connector_id is None:
         raise CliError("sync needs a connector id, or --config FILE to save one and sync it")
-    transport = HttpBulkTransport(es.settings)
-    options = SyncOptions.from_env(
+    transport = HttpBulkTransport(es.settings.es)
+    options = es.settings.sync_options(
         allow_mass_delete=args.allow_mass_delete,
         bulk_concurrency=args.concurrency,
         bulk_transport=transport,
-        **es.retry_options(),
     )
     job_type = (
         JobType.INCREMENTAL
@@ -129,19 +129,16 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
 
 async def cmd_list(es: Es, _args: argparse.Namespace) -> int:
     for c in await ConnectorStore(es.client).all():
-        print(
-            f"{c['id']}\t{c['service_type']}\t{c['index_name']}\t{c.get('last_sync_status')}"
-            f"\t{c.get('last_synced')}"
-        )
+        print(f"{c.id}\t{c.service_type}\t{c.index_name}\t{c.last_sync_status}\t{c.last_synced}")
     return 0
 
 
 async def cmd_jobs(es: Es, args: argparse.Namespace) -> int:
     for j in await JobStore(es.client).find(args.connector_id):
         print(
-            f"{j['id']}\t{j['connector']['id']}\t{j['job_type']}\t{j['status']}\t"
-            f"indexed={j['indexed_document_count']}\tdeleted={j['deleted_document_count']}\t"
-            f"{j.get('error') or ''}"
+            f"{j.id}\t{j.connector.id}\t{j.job_type}\t{j.status}\t"
+            f"indexed={j.indexed_document_count}\tdeleted={j.deleted_document_count}\t"
+            f"{j.error or ''}"
         )
     return 0
 
@@ -157,9 +154,9 @@ async def cmd_cancel(es: Es, args: argparse.Namespace) -> int:
 
 async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    transport = HttpBulkTransport(es.settings)
+    transport = HttpBulkTransport(es.settings.es)
     try:
-        options = SyncOptions.from_env(bulk_transport=transport, **es.retry_options())
+        options = es.settings.sync_options(bulk_transport=transport)
         await ConnectorsService(es.client, args.poll_interval, options).run()
     finally:
         await transport.close()
@@ -213,23 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
 @dataclass(frozen=True)
 class Es:
     """What commands reach Elasticsearch with: the client, and the settings it was made
-    from (for the bulk transport a sync makes)."""
+    from (for the bulk transport and the options a sync makes)."""
 
     client: EsClient
-    settings: EsSettings
-
-    def retry_options(self) -> dict[str, float]:
-        """How the bulk sink retries: as the client does, from the same settings."""
-        return {
-            "bulk_retry_seconds": self.settings.retry_deadline,
-            "bulk_backoff_seconds": self.settings.retry_backoff,
-            "bulk_backoff_cap_seconds": self.settings.retry_backoff_cap,
-        }
+    settings: RuntimeSettings
 
 
 async def _run(args: argparse.Namespace) -> int:
-    settings = EsSettings.from_env(args.es_url)
-    client = es_client(settings)
+    settings = RuntimeSettings.from_env(os.environ, args.es_url)  # the one read, here
+    client = es_client(settings.es)
     try:
         return int(await args.func(Es(client, settings), args))
     finally:

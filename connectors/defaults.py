@@ -1,10 +1,9 @@
 """Every default of the runtime, in one place: the sync engine, the bulk sink, the job
 runner and the CLI read them from here (and so does the harness's benchmark ceiling,
-which must batch exactly like the runtime)."""
+which must batch exactly like the runtime). Constants only: what a deployment changes
+through its environment is read by ``connectors.settings``, once, and passed down."""
 
 from __future__ import annotations
-
-import os
 
 # Bulk sink: a batch closes at whichever comes first.
 BULK_MAX_DOCS = 1000
@@ -27,7 +26,7 @@ ES_RETRY_BACKOFF_SECONDS = 0.5  # doubled per attempt up to the cap, with jitter
 ES_RETRY_BACKOFF_CAP_SECONDS = 10.0
 # A source's transient failures (S3's 503 SlowDown, a 500) are retried with backoff until
 # its requests have failed for this long, one clock per sync.
-SOURCE_RETRY_SECONDS = float(os.environ.get("CONNECTORS_SOURCE_RETRY_SECONDS", "300"))
+SOURCE_RETRY_SECONDS = 300.0  # CONNECTORS_SOURCE_RETRY_SECONDS
 # While requests keep failing, a line this often says what is waited for, and how long.
 PROGRESS_SECONDS = 5.0
 # One answer may be this large, before or after decompression, and inflate at most this
@@ -42,8 +41,8 @@ STATE_RETRY_ON_CONFLICT = 10
 CHECK_INTERVAL_SECONDS = 1.0  # between cancelation checks during a sync
 # A running job renews its connector's lease and its own last_seen this often; a job not
 # heard of for LEASE_SECONDS is lost: its lease may be taken, and a service marks it error.
-HEARTBEAT_SECONDS = float(os.environ.get("CONNECTORS_HEARTBEAT_SECONDS", "10"))
-LEASE_SECONDS = float(os.environ.get("CONNECTORS_LEASE_SECONDS", "60"))
+HEARTBEAT_SECONDS = 10.0  # CONNECTORS_HEARTBEAT_SECONDS
+LEASE_SECONDS = 60.0  # CONNECTORS_LEASE_SECONDS
 # Ids an incremental cursor remembers at its exact value (rows, objects, pages already sent
 # there); past this, those may be sent again.
 MAX_BOUNDARY_IDS = 1000

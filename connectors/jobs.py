@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from connectors import defaults
 from connectors.access_control import acl_index
@@ -14,9 +13,22 @@ from connectors.basic_rules import parse_basic_rules
 from connectors.config import ConfigError
 from connectors.es import lease
 from connectors.es.rest import EsClient
-from connectors.es.state import RUNNABLE, ConnectorStore, JobStatus, JobStore, JobType, now
+from connectors.es.state import (
+    LIVE,
+    RUNNABLE,
+    ConnectorDoc,
+    ConnectorFields,
+    ConnectorStatus,
+    ConnectorStore,
+    JobDoc,
+    JobFields,
+    JobStatus,
+    JobStore,
+    JobType,
+    now,
+)
 from connectors.filtered_source import BasicRulesSource
-from connectors.liveness import LIVE, heartbeat
+from connectors.liveness import heartbeat
 from connectors.registry import UnknownSourceError, load_source
 from connectors.source import SourceError
 from connectors.sync import SyncCanceled, SyncOptions, SyncResult, full_sync, incremental_sync
@@ -32,14 +44,6 @@ class JobLost(SyncCanceled):
     """This worker lost the connector's lease: the job was given up for lost elsewhere."""
 
 
-def configuration_values(connector: dict[str, Any]) -> dict[str, Any]:
-    """Connector documents keep Elastic's shape: {field: {"value": ..., ...}}."""
-    return {
-        k: (v.get("value") if isinstance(v, dict) else v)
-        for k, v in connector.get("configuration", {}).items()
-    }
-
-
 async def run_job(
     client: EsClient,
     grant: lease.Grant,
@@ -51,7 +55,7 @@ async def run_job(
     job_id = grant.job_id
     jobs, connectors = JobStore(client), ConnectorStore(client)
     job = await jobs.get(job_id)
-    connector = await connectors.get(job["connector"]["id"])
+    connector = await connectors.get(job.connector.id)
     options = options or SyncOptions()
 
     last_check = 0.0
@@ -68,21 +72,21 @@ async def run_job(
             return
         last_check = time.monotonic()
         current = await jobs.get(job_id)
-        if current["status"] == JobStatus.CANCELING:
+        if current.status == JobStatus.CANCELING:
             raise SyncCanceled("canceled on request")
-        if current["status"] not in LIVE:
-            raise JobLost(f"job {job_id} was ended elsewhere: {current['status']}")
+        if current.status not in LIVE:
+            raise JobLost(f"job {job_id} was ended elsewhere: {current.status}")
 
     options.checkpoint = checkpoint
-    async with heartbeat(client, grant) as lost:
+    async with heartbeat(client, grant, options.leases) as lost:
         return await _run(client, grant, job, connector, options)
 
 
 async def _run(
     client: EsClient,
     grant: lease.Grant,
-    job: dict[str, Any],
-    connector: dict[str, Any],
+    job: JobDoc,
+    connector: ConnectorDoc,
     options: SyncOptions,
 ) -> tuple[JobStatus, SyncResult | None, str | None]:
     job_id = grant.job_id
@@ -94,19 +98,20 @@ async def _run(
         return await end_job(client, job_id, connector, status, error, result, grant)
 
     try:
-        source_class = load_source(connector["service_type"])
-        source = source_class(configuration_values(connector))
+        source_class = load_source(connector.service_type)
+        source = source_class(connector.configuration_values())
+        source.retry_seconds = options.source_retry_seconds
         try:
             await source.ping()
             await source.validate_config()
-            index = connector["index_name"]
-            rules = parse_basic_rules(connector.get("basic_rules") or [])
+            index = connector.index_name
+            rules = parse_basic_rules(list(connector.basic_rules))
             content = BasicRulesSource(source, rules) if rules else source
-            if job["job_type"] == JobType.ACCESS_CONTROL:  # identities: no rules apply
+            if job.job_type == JobType.ACCESS_CONTROL:  # identities: no rules apply
                 result = await access_control_sync(source, client, index, options)
-            elif job["job_type"] == JobType.INCREMENTAL:
+            elif job.job_type == JobType.INCREMENTAL:
                 result = await incremental_sync(
-                    content, client, index, connector.get("sync_cursor"), options
+                    content, client, index, connector.sync_cursor, options
                 )
             else:
                 result = await full_sync(content, client, index, options)
@@ -133,7 +138,7 @@ async def _run(
 async def end_job(
     client: EsClient,
     job_id: str,
-    connector: dict[str, Any] | None,
+    connector: ConnectorDoc | None,
     status: JobStatus,
     error: str | None,
     result: SyncResult | None = None,
@@ -148,11 +153,11 @@ async def end_job(
     must be live and its lease this grant's; without one (a pending job whose connector
     is gone) it must still be runnable. Otherwise someone else ended it (a sweep that
     gave it up for lost, a service ending it): that end stands, and is what is returned."""
-    fields: dict[str, Any] = {"status": status, "error": error, "last_seen": now()}
+    fields: JobFields = {"status": status, "error": error, "last_seen": now()}
     if result is not None and connector is not None:
-        index = connector["index_name"]
+        index = connector.index_name
         target = acl_index(index) if result.job_type == JobType.ACCESS_CONTROL else index
-        fields |= await _counts(client, target, result)
+        fields.update(await _counts(client, target, result))
     if status == JobStatus.CANCELED:
         fields["canceled_at"] = now()
     elif status.is_terminal:
@@ -165,30 +170,30 @@ async def end_job(
         return JobStatus.ERROR, result, _lost(job_id, taken)
     if connector is None or grant is None:
         return status, result, error
-    await lease.release(client, connector["id"], grant.token)  # suspended too: may resume
+    await lease.release(client, connector.id, grant.token)  # suspended too: may resume
     if not status.is_terminal:
         return status, result, error
-    follows: dict[str, Any] = {
+    follows: ConnectorFields = {
         "last_sync_status": status,
         "last_sync_error": error,
         "last_synced": now(),
     }
     if status == JobStatus.COMPLETED:
-        follows["status"] = "connected"
+        follows["status"] = ConnectorStatus.CONNECTED
         if result is not None and result.job_type == JobType.INCREMENTAL:
             follows["sync_cursor"] = result.cursor  # only now that the sync succeeded
-    await ConnectorStore(client).update(connector["id"], follows)
+    await ConnectorStore(client).update(connector.id, follows)
     return status, result, error
 
 
-def _lost(job_id: str, job: dict[str, Any]) -> str:
+def _lost(job_id: str, job: JobDoc) -> str:
     return (
-        f"job {job_id} was taken from this worker: it is {job['status']} "
-        f"({job.get('error') or 'no reason given'})"
+        f"job {job_id} was taken from this worker: it is {job.status} "
+        f"({job.error or 'no reason given'})"
     )
 
 
-async def _counts(client: EsClient, index: str, result: SyncResult) -> dict[str, Any]:
+async def _counts(client: EsClient, index: str, result: SyncResult) -> JobFields:
     """What the job record says of a sync that ran (completely or not)."""
     total = (await client.count(index=index))["count"]
     return {

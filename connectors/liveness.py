@@ -20,43 +20,52 @@ from connectors.es.rest import ConflictError, EsClient, NotFoundError
 from connectors.es.state import (
     CONNECTORS_INDEX,
     JOBS_INDEX,
+    LIVE,
     ConnectorStore,
+    JobDoc,
+    JobFields,
     JobStatus,
     JobStore,
+    Lease,
     now,
 )
 
 log = logging.getLogger("connectors.liveness")
-LIVE = (JobStatus.IN_PROGRESS, JobStatus.CANCELING)
 ATTEMPTS = 8
 
 
-async def claim_job(client: EsClient, job: dict[str, Any]) -> lease.Grant | None:
+async def claim_job(
+    client: EsClient, job: JobDoc, timing: lease.Timing = lease.DEFAULT_TIMING
+) -> lease.Grant | None:
     """Take a job as a listing found it (runnable then; maybe not any more, as another
     worker may have listed it too): its connector's lease first, then the job itself.
     None when another job of the connector (or this one, on another worker) runs, or
     another worker claimed this one; then nothing this call wrote is left behind."""
-    job_id, connector_id = job["id"], job["connector"]["id"]
+    job_id, connector_id = job.id, job.connector.id
     try:
-        grant = await lease.acquire(client, connector_id, job_id, defaults.LEASE_SECONDS)
+        grant = await lease.acquire(client, connector_id, job_id, timing.lease_seconds)
     except lease.LeaseHeld as exc:
         log.info("job %s waits: %s", job_id, exc)
         return None
-    await end_replaced(client, grant)
+    await end_replaced(client, grant, timing.lease_seconds)
     if not await JobStore(client).claim(job_id):
         await lease.release(client, connector_id, grant.token)
         return None
     return grant
 
 
-async def end_replaced(client: EsClient, grant: lease.Grant) -> None:
+async def end_replaced(
+    client: EsClient, grant: lease.Grant, lease_seconds: float = defaults.LEASE_SECONDS
+) -> None:
     """The lease a grant took over was dead: end its job (unless it is this very job,
     resumed after its worker died: then the new run carries it on)."""
-    if grant.replaced and grant.replaced["job_id"] != grant.job_id:
-        await give_up_for_lost(client, grant.replaced["job_id"], grant.replaced.get("worker", "?"))
+    if grant.replaced and grant.replaced.job_id != grant.job_id:
+        await give_up_for_lost(client, grant.replaced.job_id, grant.replaced.worker, lease_seconds)
 
 
-async def give_up_for_lost(client: EsClient, job_id: str, worker: str) -> bool:
+async def give_up_for_lost(
+    client: EsClient, job_id: str, worker: str, lease_seconds: float = defaults.LEASE_SECONDS
+) -> bool:
     """End a live job that has no live lease (its worker was killed, frozen or cut off):
     ``error`` naming the lost worker, or ``canceled`` if a cancelation was waiting for it.
     True if this call ended it; False if it was ended, or is alive, after all."""
@@ -65,22 +74,22 @@ async def give_up_for_lost(client: EsClient, job_id: str, worker: str) -> bool:
             hit = await client.get(index=JOBS_INDEX, id=job_id)
         except NotFoundError:
             return False
-        job = hit["_source"]
-        if job["status"] not in LIVE:
+        job = JobDoc.from_hit(job_id, hit["_source"])
+        if job.status not in LIVE:
             return False
-        connector_id = job["connector"]["id"]
+        connector_id = job.connector.id
         held = await _lease_of(client, connector_id)
-        if held and held["job_id"] == job_id and lease.is_live(held):
+        if held and held.job_id == job_id and held.is_live:
             return False
-        if job["status"] == JobStatus.CANCELING:
+        if job.status == JobStatus.CANCELING:
             status, reason = JobStatus.CANCELED, "canceled on request; its worker was gone"
         else:
             status = JobStatus.ERROR
             reason = (
                 f"worker lost: job {job_id} on {worker} was last heard of at "
-                f"{job.get('last_seen')}; no heartbeat for {defaults.LEASE_SECONDS:.0f}s"
+                f"{job.last_seen}; no heartbeat for {lease_seconds:.0f}s"
             )
-        ended = {"status": status, "error": reason, "completed_at": now()}
+        ended: JobFields = {"status": status, "error": reason, "completed_at": now()}
         if status == JobStatus.CANCELED:
             ended["canceled_at"] = ended["completed_at"]
         try:
@@ -100,23 +109,26 @@ async def give_up_for_lost(client: EsClient, job_id: str, worker: str) -> bool:
                 connector_id,
                 {"last_sync_status": status, "last_sync_error": reason, "last_synced": now()},
             )
-            if held and held["job_id"] == job_id:
-                await lease.release(client, connector_id, held["token"])
+            if held and held.job_id == job_id:
+                await lease.release(client, connector_id, held.token)
         return True
     log.warning("job %s kept changing while it was given up for lost; next sweep", job_id)
     return False
 
 
-async def _lease_of(client: EsClient, connector_id: str) -> dict[str, Any] | None:
+async def _lease_of(client: EsClient, connector_id: str) -> Lease | None:
     try:
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
     except NotFoundError:
         return None
-    found: dict[str, Any] | None = hit["_source"].get(lease.FIELD)
-    return found
+    return lease.current_lease(hit)
 
 
-async def reclaim_lost_jobs(client: EsClient, connector_id: str | None = None) -> list[str]:
+async def reclaim_lost_jobs(
+    client: EsClient,
+    connector_id: str | None = None,
+    lease_seconds: float = defaults.LEASE_SECONDS,
+) -> list[str]:
     """End every live job (of ``connector_id``, or of any connector) that has no live
     lease and was not heard of for a lease's length, or never (a service does this on each
     tick, and so does a one-shot sync, so a killed sync does not stay in_progress forever).
@@ -124,7 +136,7 @@ async def reclaim_lost_jobs(client: EsClient, connector_id: str | None = None) -
     (last_seen) keeps it."""
     if not await client.indices.exists(index=JOBS_INDEX):
         return []
-    cutoff = clock.iso(clock.seconds() - defaults.LEASE_SECONDS)
+    cutoff = clock.iso(clock.seconds() - lease_seconds)
     filters: list[dict[str, Any]] = [{"terms": {"status": list(LIVE)}}]
     if connector_id is not None:
         filters.append({"term": {"connector.id": connector_id}})
@@ -145,9 +157,8 @@ async def reclaim_lost_jobs(client: EsClient, connector_id: str | None = None) -
     lost = []
     for hit in found["hits"]["hits"]:
         try:
-            ended = await give_up_for_lost(
-                client, hit["_id"], hit["_source"].get("worker_hostname", "?")
-            )
+            worker = hit["_source"].get("worker_hostname", "?")
+            ended = await give_up_for_lost(client, hit["_id"], worker, lease_seconds)
         except Exception as exc:  # best effort: the next sweep tries again
             log.warning("could not give up lost job %s: %s", hit["_id"], exc)
             continue
@@ -157,16 +168,18 @@ async def reclaim_lost_jobs(client: EsClient, connector_id: str | None = None) -
 
 
 @contextlib.asynccontextmanager
-async def heartbeat(client: EsClient, grant: lease.Grant) -> AsyncIterator[asyncio.Event]:
+async def heartbeat(
+    client: EsClient, grant: lease.Grant, timing: lease.Timing = lease.DEFAULT_TIMING
+) -> AsyncIterator[asyncio.Event]:
     """Renew the lease and the job's last_seen in the background while the block runs.
     The event is set if the lease was lost: the job must stop without writing its end."""
     lost = asyncio.Event()
 
     async def beat() -> None:
         while True:
-            await asyncio.sleep(defaults.HEARTBEAT_SECONDS)  # a period, not a wait for state
+            await asyncio.sleep(timing.heartbeat_seconds)  # a period, not a wait for state
             try:
-                await beat_once(client, grant)
+                await beat_once(client, grant, timing)
             except lease.LeaseLost as exc:
                 log.error("%s", exc)
                 lost.set()
@@ -183,8 +196,10 @@ async def heartbeat(client: EsClient, grant: lease.Grant) -> AsyncIterator[async
             await task
 
 
-async def beat_once(client: EsClient, grant: lease.Grant) -> None:
+async def beat_once(
+    client: EsClient, grant: lease.Grant, timing: lease.Timing = lease.DEFAULT_TIMING
+) -> None:
     """One heartbeat: the lease first (LeaseLost if it is no longer this grant's), then
     the job's last_seen."""
-    await lease.renew(client, grant, defaults.LEASE_SECONDS)
+    await lease.renew(client, grant, timing.lease_seconds)
     await JobStore(client).update(grant.job_id, {"last_seen": now()}, refresh=False)

@@ -9,12 +9,14 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-from typing import Any
 
 from connectors.es.rest import EsClient
 from connectors.es.state import (
     RUNNABLE,
+    ConnectorDoc,
+    ConnectorStatus,
     ConnectorStore,
+    JobDoc,
     JobStatus,
     JobStore,
     JobType,
@@ -66,55 +68,58 @@ class ConnectorsService:
         store = ConnectorStore(self.client)
         for connector in connectors:
             try:
-                await store.update(connector["id"], {"last_seen": now()})
+                await store.update(connector.id, {"last_seen": now()})
                 await self._schedule(connector)
             except Exception as exc:  # one connector's problem stops nobody else's jobs
                 reason = f"bad schedule, not scheduled: {type(exc).__name__}: {exc}"
-                log.error("connector %s: %s", connector.get("id"), reason)
+                log.error("connector %s: %s", connector.id, reason)
                 with contextlib.suppress(Exception):
-                    await store.update(connector["id"], {"status": "error", "error": reason})
-        for lost in await reclaim_lost_jobs(self.client):
+                    await store.update(
+                        connector.id, {"status": ConnectorStatus.ERROR, "error": reason}
+                    )
+        leases = self.options.leases
+        for lost in await reclaim_lost_jobs(self.client, lease_seconds=leases.lease_seconds):
             log.warning("job %s given up for lost (no heartbeat)", lost)
         jobs = JobStore(self.client)
-        for job in sorted(await jobs.find(statuses=RUNNABLE), key=lambda j: j["created_at"]):
+        for job in sorted(await jobs.find(statuses=RUNNABLE), key=lambda j: j.created_at or ""):
             if self._stop.is_set():
                 return
             if not await self._connector_exists(job):
                 continue
-            grant = await claim_job(self.client, job)
+            grant = await claim_job(self.client, job, leases)
             if grant is not None:
                 log.info(
                     "running %s sync job %s for %s",
-                    job["job_type"],
-                    job["id"],
-                    job["connector"]["id"],
+                    job.job_type,
+                    job.id,
+                    job.connector.id,
                 )
                 status, _result, error = await run_job(
                     self.client, grant, self.options, stopping=self._stop.is_set
                 )
-                log.info("job %s: %s%s", job["id"], status, f" ({error})" if error else "")
+                log.info("job %s: %s%s", job.id, status, f" ({error})" if error else "")
 
-    async def _connector_exists(self, job: dict[str, Any]) -> bool:
+    async def _connector_exists(self, job: JobDoc) -> bool:
         """A job whose connector was deleted is ended, naming it: left pending, it would
         fail every tick and keep every later job waiting behind it."""
-        connector_id = job["connector"]["id"]
+        connector_id = job.connector.id
         try:
             await ConnectorStore(self.client).get(connector_id)
         except LookupError:
             reason = f"its connector {connector_id!r} no longer exists"
-            log.warning("job %s ended: %s", job["id"], reason)
-            await end_job(self.client, job["id"], None, JobStatus.ERROR, reason)
+            log.warning("job %s ended: %s", job.id, reason)
+            await end_job(self.client, job.id, None, JobStatus.ERROR, reason)
             return False
         return True
 
-    async def _schedule(self, connector: dict[str, Any]) -> None:
-        scheduling = connector.get("scheduling") or {}
+    async def _schedule(self, connector: ConnectorDoc) -> None:
+        scheduling = connector.scheduling
         current = dt.datetime.now(dt.UTC)
         for job_type in JobType:
             spec = scheduling.get(job_type) or {}
             if not spec.get("enabled"):
                 continue
-            key = (connector["id"], job_type)
+            key = (connector.id, job_type)
             due = self._next.setdefault(key, next_run(spec["interval"], current))
             if current >= due:
                 await JobStore(self.client).create(connector, job_type, TriggerMethod.SCHEDULED)

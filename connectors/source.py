@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from connectors import defaults
 from connectors.config import Config, ConfigSchema
 from connectors.documents import SourceDocument
 
@@ -35,6 +36,9 @@ class BaseDataSource(ABC):
     # A source with versions gives each document a ``version`` and can list (id, version)
     # pairs cheaply, so a re-sync fetches only what changed.
     supports_versions: ClassVar[bool] = False
+
+    # How long a source's transient failures are retried; the job runner sets it.
+    retry_seconds: float = defaults.SOURCE_RETRY_SECONDS
 
     def __init__(self, configuration: Mapping[str, Any]) -> None:
         self.config: Config = self.config_schema().parse(configuration)

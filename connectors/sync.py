@@ -9,7 +9,6 @@ Rules that protect the user's data:
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from connectors.documents import (
     version_hash,
 )
 from connectors.es.bulk_transport import BulkTransport, ClientBulkTransport
+from connectors.es.lease import Timing
 from connectors.es.rest import EsClient, NotFoundError
 from connectors.es.sink import BulkSink, ItemFailure, SinkError, SinkStats
 from connectors.es.snapshot import IndexSnapshot
@@ -75,25 +75,9 @@ class SyncOptions:
     checkpoint: Callable[[], Awaitable[None]] | None = None
     # Called between batches with (documents seen, documents written): progress displays.
     progress: Callable[[int, int], None] | None = None
-
-    @classmethod
-    def from_env(cls, **given: Any) -> SyncOptions:
-        """``given``, plus the batch sizes a deployment tunes through the environment:
-        CONNECTORS_BULK_MAX_DOCS and CONNECTORS_SOURCE_BATCH."""
-        for field_name, variable in ENV_TUNABLE.items():
-            raw = os.environ.get(variable)
-            if raw is None or field_name in given:
-                continue
-            if not raw.strip().isdigit() or int(raw) < 1:
-                raise ValueError(f"{variable} must be a positive whole number, not {raw!r}")
-            given[field_name] = int(raw)
-        return cls(**given)
-
-
-ENV_TUNABLE = {
-    "bulk_max_docs": "CONNECTORS_BULK_MAX_DOCS",
-    "source_batch": "CONNECTORS_SOURCE_BATCH",
-}
+    # For the job around the sync: its lease's timing, and how long a source retries.
+    leases: Timing = field(default_factory=Timing)
+    source_retry_seconds: float = defaults.SOURCE_RETRY_SECONDS
 
 
 @dataclass

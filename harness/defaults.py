@@ -3,8 +3,6 @@ live in ``connectors.defaults``; the harness reads those, never copies them."""
 
 from __future__ import annotations
 
-import os
-
 # The newest 9.x integ-test-zip that Maven Central served (and that ran here) on 2026-11-28.
 ES_VERSION = "9.5.4"
 # The newest 8.x, which runs on Java 17: what bootstrap falls back to without Java >= 21.
@@ -63,4 +61,4 @@ CORPUS_SEED = 20261128
 # Subject ``elastic`` (Elastic's connectors framework): how long one of their jobs may run
 # (HARNESS_ELASTIC_JOB_TIMEOUT); a job still running then is reported as such, its service
 # stopped.
-ELASTIC_JOB_TIMEOUT = float(os.environ.get("HARNESS_ELASTIC_JOB_TIMEOUT", "600"))
+ELASTIC_JOB_TIMEOUT = 600.0

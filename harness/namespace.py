@@ -5,11 +5,12 @@ harness deletes only what it created."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from harness.environment import HarnessEnvironment
 
 if TYPE_CHECKING:
     from harness.services.kind import ServiceKind
@@ -21,7 +22,7 @@ class RunNamespace:
 
     @classmethod
     def new(cls, worker: str | None = None) -> RunNamespace:
-        worker = worker or os.environ.get("PYTEST_XDIST_WORKER", "")
+        worker = worker or HarnessEnvironment.current().xdist_worker
         suffix = f"{worker}" if worker else ""
         return cls(f"h{secrets.token_hex(3)}{suffix}")
 

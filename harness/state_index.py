@@ -1,11 +1,14 @@
-"""Where a connector framework keeps its state, as Elastic's connector protocol names it:
-the one place the harness spells these indices, for every check that reads a connector
-document or a job record (ours or Elastic's framework writes them the same way)."""
+"""Where a connector framework keeps its state, as Elastic's connector protocol names it.
+The names are the runtime's own (``connectors/es/records.py``); this module is where the
+harness takes them from, for every check that reads a connector document or a job record
+(ours and Elastic's framework write them the same way)."""
 
 from __future__ import annotations
 
-CONNECTORS = ".elastic-connectors"
-JOBS = ".elastic-connectors-sync-jobs"
+from connectors.es.records import CONNECTORS_INDEX as CONNECTORS
+from connectors.es.records import JOBS_INDEX as JOBS
+
+__all__ = ["CONNECTORS", "JOBS", "connector_doc", "connector_update", "job_doc"]
 
 
 def connector_doc(connector_id: str) -> str:

@@ -1,12 +1,11 @@
-"""Where the runtime's Elasticsearch is and how to reach it (``EsSettings``, from the
-environment), and the client made from them (``connectors.es.rest``): 8.x and 9.x servers
-alike, every request but ``_bulk`` retried until a deadline, errors that name the operation
-and the server.
+"""Where the runtime's Elasticsearch is and how to reach it (``EsSettings``, which
+``connectors.settings`` reads from the environment), and the client made from them
+(``connectors.es.rest``): 8.x and 9.x servers alike, every request but ``_bulk`` retried
+until a deadline, errors that name the operation and the server.
 """
 
 from __future__ import annotations
 
-import os
 import ssl
 from dataclasses import dataclass, field
 
@@ -15,8 +14,6 @@ from connectors.es.rest import COMPAT_JSON, COMPAT_NDJSON, EsClient
 from connectors.es.retrying import RetryPolicy
 
 __all__ = ["COMPAT_JSON", "COMPAT_NDJSON", "EsSettings", "es_client"]
-
-FALSE = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -35,35 +32,6 @@ class EsSettings:
     client_cert: str | None = None
     client_key: str | None = None
 
-    @classmethod
-    def from_env(cls, url: str | None = None) -> EsSettings:
-        env = os.environ
-        resolved = url or env.get("CONNECTORS_ES_URL")
-        if not resolved:
-            raise ValueError("no Elasticsearch URL: pass --es-url or set CONNECTORS_ES_URL")
-        return cls(
-            url=resolved,
-            username=env.get("CONNECTORS_ES_USERNAME"),
-            password=env.get("CONNECTORS_ES_PASSWORD"),
-            api_key=env.get("CONNECTORS_ES_API_KEY"),
-            retry_deadline=_seconds(
-                "CONNECTORS_ES_RETRY_SECONDS", defaults.ES_RETRY_DEADLINE_SECONDS
-            ),
-            retry_backoff=_seconds(
-                "CONNECTORS_ES_RETRY_BACKOFF_SECONDS", defaults.ES_RETRY_BACKOFF_SECONDS
-            ),
-            retry_backoff_cap=_seconds(
-                "CONNECTORS_ES_RETRY_BACKOFF_CAP_SECONDS", defaults.ES_RETRY_BACKOFF_CAP_SECONDS
-            ),
-            request_timeout=_seconds(
-                "CONNECTORS_ES_REQUEST_TIMEOUT", defaults.REQUEST_TIMEOUT_SECONDS
-            ),
-            ca_certs=env.get("CONNECTORS_ES_CA_CERTS"),
-            verify_certs=env.get("CONNECTORS_ES_VERIFY_CERTS", "true").lower() not in FALSE,
-            client_cert=env.get("CONNECTORS_ES_CLIENT_CERT"),
-            client_key=env.get("CONNECTORS_ES_CLIENT_KEY"),
-        )
-
     def ssl_context(self) -> ssl.SSLContext | None:
         """For https URLs: the one TLS setup both the client and the bulk transport use."""
         if not self.url.lower().startswith("https:"):
@@ -75,19 +43,6 @@ class EsSettings:
         if self.client_cert:
             context.load_cert_chain(self.client_cert, self.client_key)
         return context
-
-
-def _seconds(name: str, default: float) -> float:
-    given = os.environ.get(name)
-    if not given:
-        return default
-    try:
-        value = float(given)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ValueError(f"{name}={given!r}: expected a number of seconds above 0")
-    return value
 
 
 def es_client(settings: EsSettings) -> EsClient:

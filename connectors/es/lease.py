@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from connectors import clock
+from connectors import clock, defaults
+from connectors.es.records import CONNECTORS_INDEX, JOBS_INDEX, LEASE_FIELD, JobStatus, Lease
 from connectors.es.rest import ConflictError, EsClient, NotFoundError
-from connectors.es.state import CONNECTORS_INDEX, JOBS_INDEX, JobStatus
 
-FIELD = "sync_lease"
+FIELD = LEASE_FIELD
 ATTEMPTS = 8  # conflicting writers are other workers taking or renewing the same lease
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often a running job renews its lease, and how long a lease lives unrenewed (a
+    job not heard of for that long is lost)."""
+
+    heartbeat_seconds: float = defaults.HEARTBEAT_SECONDS
+    lease_seconds: float = defaults.LEASE_SECONDS
+
+
+DEFAULT_TIMING = Timing()
 
 
 class LeaseHeld(RuntimeError):
@@ -40,11 +52,12 @@ class Grant:
     connector_id: str
     job_id: str
     token: str
-    replaced: dict[str, Any] | None = None
+    replaced: Lease | None = None
 
 
-def is_live(lease: dict[str, Any] | None) -> bool:
-    return bool(lease) and float(lease["expires_at"]) > clock.seconds()  # type: ignore[index]
+def current_lease(hit: Any) -> Lease | None:
+    """The lease in a connector document as read (None: nobody holds it)."""
+    return Lease.from_source(hit["_source"].get(FIELD))
 
 
 async def acquire(client: EsClient, connector_id: str, job_id: str, ttl: float) -> Grant:
@@ -54,18 +67,18 @@ async def acquire(client: EsClient, connector_id: str, job_id: str, ttl: float) 
     token = secrets.token_hex(8)
     for _ in range(ATTEMPTS):
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
-        current = hit["_source"].get(FIELD)
-        if is_live(current) and not await _job_ended(client, current["job_id"]):
+        current = current_lease(hit)
+        if current and current.is_live and not await _job_ended(client, current.job_id):
             raise LeaseHeld(
-                f"connector {connector_id!r} is being synced by job {current['job_id']} on "
-                f"{current['worker']} (since {current['acquired_at']}); one sync per connector "
+                f"connector {connector_id!r} is being synced by job {current.job_id} on "
+                f"{current.worker} (since {current.acquired_at}); one sync per connector "
                 "runs at a time: wait for it, or cancel it with `connectors cancel`"
             )
         try:
             await _write(client, hit, _lease(job_id, token, ttl))
         except ConflictError:
             continue
-        return Grant(connector_id, job_id, token, current or None)
+        return Grant(connector_id, job_id, token, current)
     raise LeaseHeld(f"connector {connector_id!r}: its lease is contended by other workers")
 
 
@@ -73,14 +86,14 @@ async def renew(client: EsClient, grant: Grant, ttl: float) -> None:
     """Push the expiry on, or raise LeaseLost if the lease is no longer this grant's."""
     for _ in range(ATTEMPTS):
         hit = await client.get(index=CONNECTORS_INDEX, id=grant.connector_id)
-        current = hit["_source"].get(FIELD)
-        if not current or current.get("token") != grant.token:
-            holder = current["job_id"] if current else "nobody"
+        current = current_lease(hit)
+        if current is None or current.token != grant.token:
+            holder = current.job_id if current else "nobody"
             raise LeaseLost(
                 f"job {grant.job_id} lost its lease on {grant.connector_id!r} (now: {holder})"
             )
         try:
-            await _write(client, hit, current | {"expires_at": clock.seconds() + ttl})
+            await _write(client, hit, replace(current, expires_at=clock.seconds() + ttl))
         except ConflictError:
             continue
         return
@@ -94,8 +107,8 @@ async def holds(client: EsClient, grant: Grant) -> bool:
         hit = await client.get(index=CONNECTORS_INDEX, id=grant.connector_id)
     except NotFoundError:
         return False
-    current = hit["_source"].get(FIELD)
-    return bool(current) and current.get("token") == grant.token
+    current = current_lease(hit)
+    return current is not None and current.token == grant.token
 
 
 async def release(client: EsClient, connector_id: str, token: str) -> None:
@@ -105,8 +118,8 @@ async def release(client: EsClient, connector_id: str, token: str) -> None:
             hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
         except NotFoundError:
             return
-        current = hit["_source"].get(FIELD)
-        if not current or current.get("token") != token:
+        current = current_lease(hit)
+        if current is None or current.token != token:
             return
         try:
             await _write(client, hit, None)
@@ -126,22 +139,16 @@ async def _job_ended(client: EsClient, job_id: str) -> bool:
     return JobStatus(hit["_source"]["status"]).is_terminal
 
 
-def _lease(job_id: str, token: str, ttl: float) -> dict[str, Any]:
-    return {
-        "job_id": job_id,
-        "token": token,
-        "worker": socket.gethostname(),
-        "acquired_at": clock.iso(),
-        "expires_at": clock.seconds() + ttl,
-    }
+def _lease(job_id: str, token: str, ttl: float) -> Lease:
+    return Lease(job_id, token, socket.gethostname(), clock.iso(), clock.seconds() + ttl)
 
 
-async def _write(client: EsClient, hit: Any, lease: dict[str, Any] | None) -> None:
+async def _write(client: EsClient, hit: Any, lease: Lease | None) -> None:
     await client.update(
         index=CONNECTORS_INDEX,
         id=hit["_id"],
         if_seq_no=hit["_seq_no"],
         if_primary_term=hit["_primary_term"],
-        doc={FIELD: lease},
+        doc={FIELD: lease.to_source() if lease else None},
         refresh=True,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -197,7 +198,7 @@ class EsClient:
         *,
         index: str,
         id: str,
-        doc: dict[str, Any],
+        doc: Mapping[str, object],
         refresh: Any = None,
         retry_on_conflict: int | None = None,
         if_seq_no: int | None = None,

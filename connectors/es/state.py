@@ -5,44 +5,49 @@ from __future__ import annotations
 
 import secrets
 import socket
-from enum import StrEnum
 from typing import Any
 
 from connectors import clock, defaults
+from connectors.es.records import (
+    CONNECTORS_INDEX,
+    JOBS_INDEX,
+    LIVE,
+    RUNNABLE,
+    ConnectorDoc,
+    ConnectorFields,
+    ConnectorStatus,
+    JobConnector,
+    JobDoc,
+    JobFields,
+    JobStatus,
+    JobType,
+    Lease,
+    TriggerMethod,
+)
 from connectors.es.rest import ConflictError, EsClient, NotFoundError
 
-CONNECTORS_INDEX = ".elastic-connectors"
-JOBS_INDEX = ".elastic-connectors-sync-jobs"
+__all__ = [  # the records' names are re-exported: the stores hand them out
+    "CONNECTORS_INDEX",
+    "JOBS_INDEX",
+    "LIVE",
+    "RUNNABLE",
+    "ConnectorDoc",
+    "ConnectorFields",
+    "ConnectorStatus",
+    "ConnectorStore",
+    "JobConnector",
+    "JobDoc",
+    "JobFields",
+    "JobStatus",
+    "JobStore",
+    "JobType",
+    "Lease",
+    "TriggerMethod",
+    "ensure_state_indices",
+    "new_job_id",
+    "now",
+]
 
-
-class JobStatus(StrEnum):
-    """A sync job's status, as Elastic's connector protocol spells it."""
-
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    CANCELING = "canceling"
-    SUSPENDED = "suspended"  # the worker stopped mid-job; the next one resumes it
-    COMPLETED = "completed"
-    ERROR = "error"
-    CANCELED = "canceled"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in (JobStatus.COMPLETED, JobStatus.ERROR, JobStatus.CANCELED)
-
-
-class JobType(StrEnum):
-    FULL = "full"
-    INCREMENTAL = "incremental"
-    ACCESS_CONTROL = "access_control"  # identities into .search-acl-filter-<index>
-
-
-class TriggerMethod(StrEnum):
-    ON_DEMAND = "on_demand"
-    SCHEDULED = "scheduled"
-
-
-RUNNABLE = (JobStatus.PENDING, JobStatus.SUSPENDED)
 PAGE = 500  # connectors read per search
 
 _KEYWORDS = (
@@ -117,14 +122,14 @@ class ConnectorStore:
     async def save(self, doc: dict[str, Any]) -> None:
         await self.client.index(index=CONNECTORS_INDEX, id=doc["id"], document=doc, refresh=True)
 
-    async def get(self, connector_id: str) -> dict[str, Any]:
+    async def get(self, connector_id: str) -> ConnectorDoc:
         try:
             hit = await self.client.get(index=CONNECTORS_INDEX, id=connector_id)
-            return dict(hit["_source"])
         except NotFoundError:
             raise LookupError(f"no connector with id {connector_id!r}") from None
+        return ConnectorDoc.from_source(hit["_source"])
 
-    async def update(self, connector_id: str, fields: dict[str, Any]) -> None:
+    async def update(self, connector_id: str, fields: ConnectorFields) -> None:
         await self.client.update(
             index=CONNECTORS_INDEX,
             id=connector_id,
@@ -133,23 +138,23 @@ class ConnectorStore:
             retry_on_conflict=defaults.STATE_RETRY_ON_CONFLICT,
         )
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[ConnectorDoc]:
         """Every connector, page after page in id order (a service that saw only the
         first page would never schedule nor reclaim the others)."""
         if not await self.client.indices.exists(index=CONNECTORS_INDEX):
             return []
-        found: list[dict[str, Any]] = []
+        found: list[ConnectorDoc] = []
         after: dict[str, Any] = {}
         while True:
             page = await self.client.search(index=CONNECTORS_INDEX, size=PAGE, sort=["id"], **after)
             hits = page["hits"]["hits"]
-            found += [hit["_source"] for hit in hits]
+            found += [ConnectorDoc.from_source(hit["_source"]) for hit in hits]
             if len(hits) < PAGE:
                 return found
             after = {"search_after": hits[-1]["sort"]}
 
 
-def _claimed() -> dict[str, Any]:
+def _claimed() -> JobFields:
     return {
         "status": JobStatus.IN_PROGRESS,
         "started_at": now(),
@@ -164,7 +169,7 @@ class JobStore:
 
     async def create(
         self,
-        connector: dict[str, Any],
+        connector: ConnectorDoc | JobConnector,
         job_type: JobType,
         trigger: TriggerMethod,
         job_id: str | None = None,
@@ -174,9 +179,9 @@ class JobStore:
         that holds the connector's lease: no pending job is left for a service to run)."""
         doc: dict[str, Any] = {
             "connector": {
-                "id": connector["id"],
-                "index_name": connector["index_name"],
-                "service_type": connector["service_type"],
+                "id": connector.id,
+                "index_name": connector.index_name,
+                "service_type": connector.service_type,
             },
             "job_type": job_type,
             "trigger_method": trigger,
@@ -196,14 +201,14 @@ class JobStore:
         await self.client.create(index=JOBS_INDEX, id=job_id, document=doc, refresh=True)
         return job_id
 
-    async def get(self, job_id: str) -> dict[str, Any]:
+    async def get(self, job_id: str) -> JobDoc:
         try:
             hit = await self.client.get(index=JOBS_INDEX, id=job_id)
         except NotFoundError:
             raise LookupError(f"no sync job with id {job_id!r}") from None
-        return {"id": hit["_id"], **hit["_source"]}
+        return JobDoc.from_hit(hit["_id"], hit["_source"])
 
-    async def update(self, job_id: str, fields: dict[str, Any], refresh: bool = True) -> None:
+    async def update(self, job_id: str, fields: JobFields, refresh: bool = True) -> None:
         await self.client.update(
             index=JOBS_INDEX,
             id=job_id,
@@ -213,15 +218,15 @@ class JobStore:
         )
 
     async def update_if(
-        self, job_id: str, fields: dict[str, Any], expected: tuple[JobStatus, ...]
-    ) -> dict[str, Any] | None:
+        self, job_id: str, fields: JobFields, expected: tuple[JobStatus, ...]
+    ) -> JobDoc | None:
         """Write ``fields`` only while the job's status is one of ``expected``: None once
         written, else the job as it is (whoever changed its status meanwhile won). A
         conflict with a write that kept the status (a heartbeat) is written again."""
         for _ in range(defaults.STATE_RETRY_ON_CONFLICT):
             hit = await self.client.get(index=JOBS_INDEX, id=job_id)
             if hit["_source"]["status"] not in expected:
-                return {"id": job_id, **hit["_source"]}
+                return JobDoc.from_hit(job_id, hit["_source"])
             try:
                 await self.client.update(
                     index=JOBS_INDEX,
@@ -245,7 +250,7 @@ class JobStore:
         connector_id: str | None = None,
         statuses: tuple[JobStatus, ...] = (),
         size: int = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> list[JobDoc]:
         if not await self.client.indices.exists(index=JOBS_INDEX):
             return []
         filters: list[dict[str, Any]] = []
@@ -259,4 +264,4 @@ class JobStore:
             query={"bool": {"filter": filters}},
             sort=[{"created_at": "desc"}],
         )
-        return [{"id": h["_id"], **h["_source"]} for h in found["hits"]["hits"]]
+        return [JobDoc.from_hit(h["_id"], h["_source"]) for h in found["hits"]["hits"]]

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from harness import environment
+from harness.environment import HarnessEnvironment
 from harness.services.base import ServiceError
 from harness.services.options import HarnessOptions
 from harness.services.provider import provide
@@ -21,14 +23,13 @@ from harness.services.reuse import from_record, locked_state, read_state, to_rec
 from harness.services.wait import NotReady, WaitFor
 from harness.services.workdirs import base_dir
 
-SHARED_ENV = "HARNESS_XDIST_SHARED_STATE"
+SHARED_ENV = environment.XDIST_SHARED_STATE
 REQUEST_WAIT_SECONDS = 1800.0  # a first run may download Elasticsearch before starting it
 
 
 def shared_state() -> Path | None:
     """The run's state file, in a worker of an xdist run with a broker."""
-    path = os.environ.get(SHARED_ENV)
-    return Path(path) if path else None
+    return HarnessEnvironment.current().xdist_shared_state
 
 
 class ServiceBroker:
@@ -42,8 +43,9 @@ class ServiceBroker:
         self.started: list[Any] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="harness-broker", daemon=True)
+        # Workers are processes started after this: the environment is how they hear it.
         os.environ[SHARED_ENV] = str(self.path)
-        os.environ["HARNESS_STATE_FILE"] = str(self.path)  # inherited by the workers
+        os.environ[environment.STATE_FILE] = str(self.path)
         self._thread.start()
 
     def _serve(self) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from harness import defaults
 from harness.atomic import write_atomic
+from harness.environment import HarnessEnvironment
 from harness.services.base import ServiceError
 from harness.services.privileges import make_traversable
 
@@ -80,13 +81,13 @@ class Distribution:
 def cache_root() -> Path:
     """Per-user cache; root's goes to /var/cache because /root is not readable by the
     unprivileged user the node runs as."""
-    if os.environ.get("HARNESS_CACHE_DIR"):
-        root = Path(os.environ["HARNESS_CACHE_DIR"])
+    environment = HarnessEnvironment.current()
+    if environment.cache_dir:
+        root = environment.cache_dir
     elif os.geteuid() == 0:
         root = Path("/var/cache/search-harness")
     else:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = Path(xdg) / "search-harness"
+        root = (environment.xdg_cache_home or Path.home() / ".cache") / "search-harness"
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o755)
     return root
@@ -148,8 +149,9 @@ def _mvn_copy(artifact: str, download: str, strict: bool) -> subprocess.Complete
             "install maven, or pass --es-distribution PATH / HARNESS_ES_DISTRIBUTION"
         )
     argv = [mvn, "-B", "-q", "-U", "-C" if strict else "-c"]
-    if os.environ.get("HARNESS_MAVEN_SETTINGS"):  # a mirror, a proxy, a local repository
-        argv += ["-s", os.environ["HARNESS_MAVEN_SETTINGS"]]
+    maven_settings = HarnessEnvironment.current().maven_settings
+    if maven_settings:  # a mirror, a proxy, a local repository
+        argv += ["-s", maven_settings]
     argv += ["dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={download}"]
     return subprocess.run(argv, capture_output=True, text=True, cwd=download, check=False)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from harness import defaults
+from harness.environment import HarnessEnvironment
 from harness.services.base import ServiceError
 
 
@@ -47,7 +47,7 @@ def service_user() -> ServiceUser:
     """The user services run as: ourselves, unless we are root."""
     if os.geteuid() != 0:
         return current_user()
-    name = os.environ.get("HARNESS_SERVICE_USER", defaults.SERVICE_USER)
+    name = HarnessEnvironment.current().service_user
     try:
         entry = pwd.getpwnam(name)
     except KeyError:

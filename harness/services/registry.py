@@ -8,14 +8,15 @@ kinds that live in a test tree and are not installed), and from ``register`` cal
 from __future__ import annotations
 
 import importlib
-import os
 from importlib.metadata import entry_points
 
+from harness import environment
+from harness.environment import HarnessEnvironment
 from harness.services.base import ServiceError
 from harness.services.kind import ServiceKind
 
 ENTRY_POINT_GROUP = "harness.services"
-MODULES_ENV = "HARNESS_SERVICE_MODULES"
+MODULES_ENV = environment.KIND_MODULES
 
 _KINDS: dict[str, ServiceKind] = {}
 _loaded = False
@@ -40,9 +41,9 @@ def _load() -> None:
             raise ServiceError(
                 f"service kind {entry.name!r} ({entry.value}) failed to load: {exc}"
             ) from exc
-    for module in filter(None, os.environ.get(MODULES_ENV, "").split(",")):
+    for module in HarnessEnvironment.current().kind_modules:
         try:
-            importlib.import_module(module.strip())  # the module calls register()
+            importlib.import_module(module)  # the module calls register()
         except ImportError as exc:
             raise ServiceError(f"{MODULES_ENV}: cannot import {module!r}: {exc}") from exc
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_atomic
+from harness.environment import HarnessEnvironment
 from harness.services import registry
 from harness.services.process import tail
 from harness.services.reaper import kill_group, process_tree
@@ -28,7 +29,7 @@ from harness.services.workdirs import base_dir, process_start_time, processes_us
 
 
 def state_path() -> Path:
-    return Path(os.environ.get("HARNESS_STATE_FILE", base_dir() / "services.json"))
+    return HarnessEnvironment.current().state_file or base_dir() / "services.json"
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.atomic import write_atomic
+from harness.environment import HarnessEnvironment
 
 OWNER_FILE = "owner.json"
 ORPHAN_AGE_SECONDS = 3600
@@ -23,8 +24,8 @@ ORPHAN_AGE_SECONDS = 3600
 def base_dir() -> Path:
     # Empty counts as unset, and a relative path is made absolute: servers resolve their
     # data dirs from their own working directory.
-    given = os.environ.get("HARNESS_TMPDIR") or Path(tempfile.gettempdir()) / "search-harness"
-    root = Path(given).absolute()
+    given = HarnessEnvironment.current().tmpdir
+    root = (given or Path(tempfile.gettempdir()) / "search-harness").absolute()
     root.mkdir(parents=True, exist_ok=True)
     if root.stat().st_uid == os.geteuid():
         os.chmod(root, 0o755)  # services run as another user when we are root

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from harness import defaults, state_index
+from harness import state_index
+from harness.environment import HarnessEnvironment
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 from harness.subjects.processes import run_guarded, start_guarded
 
@@ -22,7 +23,7 @@ TIMEOUT_SECONDS = 3600
 
 def connector_timezone() -> str:
     """The zone connector processes run in: not UTC, unless the user says so."""
-    return os.environ.get("HARNESS_CONNECTOR_TZ", defaults.CONNECTOR_TIMEZONE)
+    return HarnessEnvironment.current().connector_timezone
 
 
 def connectors_env(

@@ -6,8 +6,6 @@ import asyncio
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from harness.services.es_http import ElasticsearchEndpoint
 from harness.subjects.protocol import ConnectorSpec, SyncOutcome, redact
@@ -24,25 +22,28 @@ class InProcessSubject:
     def sync(
         self, spec: ConnectorSpec, mode: str = "full", allow_mass_delete: bool = False
     ) -> SyncOutcome:
-        with _environ(self.env):
-            return asyncio.run(self._sync(spec, mode, allow_mass_delete))
+        return asyncio.run(self._sync(spec, mode, allow_mass_delete))
 
     async def _sync(self, spec: ConnectorSpec, mode: str, allow_mass_delete: bool) -> SyncOutcome:
         from connectors.api import save_connector, sync_connector
         from connectors.es.bulk_transport import HttpBulkTransport
-        from connectors.es.client import EsSettings, es_client
+        from connectors.es.client import es_client
         from connectors.es.state import JobType
-        from connectors.sync import SyncOptions
+        from connectors.settings import RuntimeSettings
 
         started = time.perf_counter()
+        # What a `connectors` process started with this environment would read: the
+        # settings are passed down, this process's own environment is left alone.
+        runtime = RuntimeSettings.from_env({**os.environ, **self.env}, self.endpoint.url)
         auth = self.endpoint.basic_auth()
-        settings = dataclasses.replace(
-            EsSettings.from_env(self.endpoint.url), username=None, password=None
+        es = dataclasses.replace(
+            runtime.es,
+            username=auth[0] if auth else None,
+            password=auth[1] if auth else None,
         )
-        if auth:
-            settings = dataclasses.replace(settings, username=auth[0], password=auth[1])
-        client = es_client(settings)
-        transport = HttpBulkTransport(settings)  # the CLI's path, in this process
+        runtime = dataclasses.replace(runtime, es=es)
+        client = es_client(es)
+        transport = HttpBulkTransport(es)  # the CLI's path, in this process
         try:
             try:
                 await save_connector(client, spec.to_dict())
@@ -51,10 +52,8 @@ class InProcessSubject:
                 return SyncOutcome(
                     False, "refused", redact(str(exc), spec), {}, seconds, raw=str(exc)
                 )
-            options = SyncOptions.from_env(
-                allow_mass_delete=allow_mass_delete,
-                bulk_transport=transport,
-                bulk_retry_seconds=settings.retry_deadline,
+            options = runtime.sync_options(
+                allow_mass_delete=allow_mass_delete, bulk_transport=transport
             )
             outcome = await sync_connector(client, spec.id, JobType(mode), options)
         finally:
@@ -81,18 +80,3 @@ class InProcessSubject:
             time.perf_counter() - started,
             raw=outcome.error or "",
         )
-
-
-@contextmanager
-def _environ(extra: dict[str, str]) -> Iterator[None]:
-    """In-process subjects read their settings from this process's environment."""
-    saved = {key: os.environ.get(key) for key in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -107,25 +107,3 @@ def test_a_stall_longer_than_the_request_timeout_is_waited_out():
     server, found = run(settings, [], lambda c: c.count(index="idx"), stall=2.0)
     assert found["count"] == 7
     assert len(server.seen) >= 2, "the timed-out request was retried"
-
-
-def test_timeouts_and_deadline_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv("CONNECTORS_ES_REQUEST_TIMEOUT", "7.5")
-    monkeypatch.setenv("CONNECTORS_ES_RETRY_SECONDS", "42")
-    settings = EsSettings.from_env("http://127.0.0.1:9")
-    assert (settings.request_timeout, settings.retry_deadline) == (7.5, 42.0)
-    monkeypatch.delenv("CONNECTORS_ES_REQUEST_TIMEOUT")
-    assert EsSettings.from_env("http://127.0.0.1:9").request_timeout == 60.0
-    monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_SECONDS", "0.05")
-    monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_CAP_SECONDS", "1")
-    settings = EsSettings.from_env("http://127.0.0.1:9")
-    assert (settings.retry_backoff, settings.retry_backoff_cap) == (0.05, 1.0)
-    policy = es_client(settings).policy
-    assert (policy.backoff, policy.backoff_cap) == (0.05, 1.0)
-
-
-@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan"])
-def test_a_bad_duration_in_the_environment_is_named(monkeypatch, value):
-    monkeypatch.setenv("CONNECTORS_ES_RETRY_BACKOFF_SECONDS", value)
-    with pytest.raises(ValueError, match=f"CONNECTORS_ES_RETRY_BACKOFF_SECONDS='{value}'"):
-        EsSettings.from_env("http://127.0.0.1:9")

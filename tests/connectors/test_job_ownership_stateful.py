@@ -48,16 +48,20 @@ from connectors.es.rest import EsClient
 from connectors.es.state import (
     CONNECTORS_INDEX,
     JOBS_INDEX,
+    LIVE,
     RUNNABLE,
+    ConnectorDoc,
     ConnectorStore,
+    JobDoc,
     JobStatus,
     JobStore,
     JobType,
+    Lease,
     TriggerMethod,
     ensure_state_indices,
 )
 from connectors.jobs import end_job
-from connectors.liveness import LIVE, beat_once, claim_job, reclaim_lost_jobs
+from connectors.liveness import beat_once, claim_job, reclaim_lost_jobs
 
 pytestmark = pytest.mark.services
 
@@ -106,20 +110,21 @@ class JobOwnership(RuleBasedStateMachine):
         self.starts: Counter[str] = Counter()
         self.resumable: Counter[str] = Counter()
         self.ended: dict[str, str] = {}
-        self.listings: list[list[dict[str, Any]]] = []
+        self.listings: list[list[JobDoc]] = []
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
 
     @initialize()
     def save_connector(self) -> None:
-        self.connector = {
+        source = {
             "id": self.connector_id,
             "service_type": "ownership-machine",  # no such source: no service runs it
             "index_name": self.connector_id,
             "configuration": {},
         }
-        self.run(ConnectorStore(self.client).save(self.connector))
+        self.run(ConnectorStore(self.client).save(source))
+        self.connector = ConnectorDoc.from_source(source)
 
     # -- what workers and users do ------------------------------------------------------
 
@@ -137,7 +142,7 @@ class JobOwnership(RuleBasedStateMachine):
         store = JobStore(self.client)
         found = self.run(store.find(self.connector_id, statuses=RUNNABLE, size=MAX_JOBS * 2))
         if found:
-            self.listings.append(sorted(found, key=lambda job: str(job["created_at"])))
+            self.listings.append(sorted(found, key=lambda job: str(job.created_at)))
 
     @precondition(lambda self: bool(self.listings))
     @rule(w=st.integers(0, WORKERS - 1), age=st.integers(0, 4 * MAX_JOBS))
@@ -148,10 +153,10 @@ class JobOwnership(RuleBasedStateMachine):
         if self.workers[w].grant is not None:
             return
         for listed in self.listings[-1 - age % len(self.listings)]:
-            before = self.run(JobStore(self.client).get(listed["id"]))["status"]
+            before = self.run(JobStore(self.client).get(listed.id)).status
             grant = self.run(claim_job(self.client, listed))
             if grant is not None:
-                assert before in RUNNABLE, f"job {listed['id']} was {before}: claimed again"
+                assert before in RUNNABLE, f"job {listed.id} was {before}: claimed again"
                 self._started(w, grant)
                 return
 
@@ -206,7 +211,7 @@ class JobOwnership(RuleBasedStateMachine):
         try:
             self.run(cancel_job(self.client, job_id))
         except CancelRefused:
-            status = self.run(JobStore(self.client).get(job_id))["status"]
+            status = self.run(JobStore(self.client).get(job_id)).status
             assert JobStatus(status).is_terminal, f"cancel of {status} job {job_id} refused"
 
     @rule()
@@ -236,15 +241,14 @@ class JobOwnership(RuleBasedStateMachine):
     def a_live_lease_has_a_live_job_and_running_workers_hold_theirs(self) -> None:
         held = self._lease()
         statuses = self._statuses()
-        if lease.is_live(held):
-            assert held is not None
-            status = statuses.get(held["job_id"])
-            assert status in LIVE, f"live lease of job {held['job_id']}, which is {status}"
+        if held is not None and held.is_live:
+            status = statuses.get(held.job_id)
+            assert status in LIVE, f"live lease of job {held.job_id}, which is {status}"
         for worker in self.workers:
             if worker.grant is None or worker.paused:
                 continue
             if statuses.get(worker.grant.job_id) in LIVE:
-                assert held is not None and held.get("token") == worker.grant.token, (
+                assert held is not None and held.token == worker.grant.token, (
                     f"running job {worker.grant.job_id} lost its lease to {held}"
                 )
 
@@ -267,7 +271,8 @@ class JobOwnership(RuleBasedStateMachine):
             self.run(reclaim_lost_jobs(self.client, self.connector_id))
             statuses = self._statuses()
             assert not [j for j, s in statuses.items() if s in LIVE], statuses
-            assert not lease.is_live(self._lease())
+            held = self._lease()
+            assert held is None or not held.is_live, held
         finally:
             _advance(-_offset[0])
             self.run(self._forget())
@@ -293,12 +298,11 @@ class JobOwnership(RuleBasedStateMachine):
 
     def _statuses(self) -> dict[str, str]:
         found = self.run(JobStore(self.client).find(self.connector_id, size=MAX_JOBS * 2))
-        return {job["id"]: job["status"] for job in found}
+        return {job.id: job.status for job in found}
 
-    def _lease(self) -> dict[str, Any] | None:
+    def _lease(self) -> Lease | None:
         hit = self.run(self.client.get(index=CONNECTORS_INDEX, id=self.connector_id))
-        found: dict[str, Any] | None = hit["_source"].get(lease.FIELD)
-        return found
+        return lease.current_lease(hit)
 
 
 _offset = [0.0]
@@ -333,16 +337,16 @@ def _lease_keyed_by_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
 
     async def acquire_by_job(client: EsClient, connector_id: str, job_id: str, ttl: float) -> Any:
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
-        current = hit["_source"].get(lease.FIELD)
-        if current and current["job_id"] == job_id:
-            await release(client, connector_id, current["token"])
+        current = lease.current_lease(hit)
+        if current and current.job_id == job_id:
+            await release(client, connector_id, current.token)
         return await acquire(client, connector_id, job_id, ttl)
 
     async def release_by_job(client: EsClient, connector_id: str, token: str) -> None:
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
-        current = hit["_source"].get(lease.FIELD)
+        current = lease.current_lease(hit)
         if current:
-            await release(client, connector_id, current["token"])
+            await release(client, connector_id, current.token)
 
     monkeypatch.setattr(lease, "acquire", acquire_by_job)
     monkeypatch.setattr(lease, "release", release_by_job)

@@ -7,7 +7,7 @@ import pytest
 from connectors import jobs as jobs_module
 from connectors.documents import SourceDocument
 from connectors.es.client import EsSettings, es_client
-from connectors.es.state import ConnectorStore, JobStore, ensure_state_indices
+from connectors.es.state import ConnectorDoc, ConnectorStore, JobStore, ensure_state_indices
 from connectors.jobs import run_job
 from connectors.liveness import claim_job
 from connectors.source import Operation
@@ -32,7 +32,7 @@ def run_with(es_endpoint, index, source, job_type):
             if not await client.head(f"/.elastic-connectors/_doc/{index}"):
                 await store.save(connector)
             jobs = JobStore(client)
-            job_id = await jobs.create(connector, job_type, "on_demand")
+            job_id = await jobs.create(ConnectorDoc.from_source(connector), job_type, "on_demand")
             listed = await jobs.get(job_id)
             grant = await claim_job(client, listed)
             assert grant is not None
@@ -57,14 +57,14 @@ def test_cursor_is_persisted_only_after_success(es_endpoint, run_namespace, monk
     monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: failing)
     status, error, job, connector = run_with(es_endpoint, index, failing, "incremental")
     assert status == "error" and "connection lost" in error
-    assert job["status"] == "error" and job["completed_at"]
-    assert connector["sync_cursor"] == {"t": 1}
-    assert connector["last_sync_status"] == "error"
+    assert job.status == "error" and job.completed_at
+    assert connector.sync_cursor == {"t": 1}
+    assert connector.last_sync_status == "error"
 
     working = ListSource([], changes=changes, cursor={"t": 99})
     monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: working)
     status, error, job, connector = run_with(es_endpoint, index, working, "incremental")
     assert (status, error) == ("completed", None)
-    assert job["indexed_document_count"] == 2 and job["total_document_count"] == 2
-    assert connector["sync_cursor"] == {"t": 99}
-    assert connector["last_sync_status"] == "completed"
+    assert job.indexed_document_count == 2 and job.total_document_count == 2
+    assert connector.sync_cursor == {"t": 99}
+    assert connector.last_sync_status == "completed"

@@ -19,6 +19,9 @@ from connectors.api import (
 from connectors.es import lease
 from connectors.es.client import EsSettings, es_client
 from connectors.es.state import (
+    CONNECTORS_INDEX,
+    JOBS_INDEX,
+    ConnectorDoc,
     ConnectorStore,
     JobStatus,
     JobStore,
@@ -60,7 +63,7 @@ def with_client(es_endpoint, body):
     return asyncio.run(go())
 
 
-async def saved_connector(client, connector_id: str, **extra: Any) -> dict[str, Any]:
+async def saved_connector(client, connector_id: str, **extra: Any) -> ConnectorDoc:
     connector = {
         "id": connector_id,
         "service_type": "list",
@@ -69,7 +72,7 @@ async def saved_connector(client, connector_id: str, **extra: Any) -> dict[str, 
         **extra,
     }
     await ConnectorStore(client).save(connector)
-    return connector
+    return ConnectorDoc.from_source(connector)
 
 
 def test_a_second_sync_of_a_connector_is_refused_while_the_first_runs(
@@ -106,11 +109,11 @@ def test_a_job_whose_worker_died_is_given_up_and_its_connector_says_so(es_endpoi
 
     dead, lost, job, connector = with_client(es_endpoint, body)
     assert dead in lost
-    assert job["status"] == JobStatus.ERROR and "worker lost" in job["error"]
-    assert job["completed_at"]
-    assert connector["last_sync_status"] == JobStatus.ERROR
-    assert "worker lost" in connector["last_sync_error"]
-    assert connector.get("sync_lease") is None
+    assert job.status == JobStatus.ERROR and "worker lost" in job.error
+    assert job.completed_at
+    assert connector.last_sync_status == JobStatus.ERROR
+    assert "worker lost" in connector.last_sync_error
+    assert connector.sync_lease is None
 
 
 def test_the_next_sync_takes_over_an_expired_lease_and_ends_the_lost_job(
@@ -130,9 +133,9 @@ def test_the_next_sync_takes_over_an_expired_lease_and_ends_the_lost_job(
 
     outcome, dead_job, connector = with_client(es_endpoint, body)
     assert outcome.status == JobStatus.COMPLETED
-    assert dead_job["status"] == JobStatus.ERROR and "worker lost" in dead_job["error"]
-    assert connector["last_sync_status"] == JobStatus.COMPLETED
-    assert connector.get("sync_lease") is None, "the lease is given up when the job ends"
+    assert dead_job.status == JobStatus.ERROR and "worker lost" in dead_job.error
+    assert connector.last_sync_status == JobStatus.COMPLETED
+    assert connector.sync_lease is None, "the lease is given up when the job ends"
 
 
 def test_a_one_shot_sync_leaves_no_pending_job(es_endpoint, index, monkeypatch):
@@ -200,9 +203,9 @@ def test_a_bad_schedule_saved_earlier_stops_no_other_connector(
         return await ConnectorStore(client).get(index), await JobStore(client).get(job)
 
     connector, job = with_client(es_endpoint, body)
-    assert connector["status"] == "error"
-    assert "bad schedule" in connector["error"]
-    assert job["status"] == JobStatus.COMPLETED, job
+    assert connector.status == "error"
+    assert "bad schedule" in connector.error
+    assert job.status == JobStatus.COMPLETED, job
 
 
 def test_job_ids_never_read_as_options():
@@ -233,7 +236,9 @@ def test_concurrent_writes_to_one_job_and_connector_all_land(es_endpoint, index)
             *(JobStore(client).update(job_id, {f"field_{n}": n}) for n in range(writes)),
             *(ConnectorStore(client).update(index, {f"field_{n}": n}) for n in range(writes)),
         )
-        return writes, await JobStore(client).get(job_id), await ConnectorStore(client).get(index)
+        job = await client.get(index=JOBS_INDEX, id=job_id)
+        connector = await client.get(index=CONNECTORS_INDEX, id=index)
+        return writes, job["_source"], connector["_source"]
 
     writes, job, connector = with_client(es_endpoint, body)
     for doc in (job, connector):
@@ -254,14 +259,14 @@ def test_a_claim_that_loses_leaves_the_winners_lease_alone(es_endpoint, index):
         listing = [await jobs.get(first), await jobs.get(second)]  # both services see this
         winner = await claim_job(client, listing[0])
         loser = [await claim_job(client, listed) for listed in listing]
-        held = (await ConnectorStore(client).get(index))["sync_lease"]
+        held = (await ConnectorStore(client).get(index)).sync_lease
         await beat_once(client, winner)  # raises LeaseLost if the loser touched it
-        statuses = [(await jobs.get(j))["status"] for j in (first, second)]
+        statuses = [(await jobs.get(j)).status for j in (first, second)]
         return winner, loser, held, statuses
 
     winner, loser, held, statuses = with_client(es_endpoint, body)
     assert winner is not None and loser == [None, None]
-    assert held["token"] == winner.token and held["job_id"] == winner.job_id
+    assert held.token == winner.token and held.job_id == winner.job_id
     assert statuses == [JobStatus.IN_PROGRESS, JobStatus.PENDING]
 
 
@@ -280,7 +285,7 @@ def test_cancel_of_an_ended_job_is_refused_and_changes_nothing(es_endpoint, inde
     message, before, after = with_client(es_endpoint, body)
     assert "\\n" not in message and "completed" in message
     assert before == after, "a refused cancel wrote something"
-    assert after[1]["last_sync_status"] == JobStatus.COMPLETED
+    assert after[1].last_sync_status == JobStatus.COMPLETED
 
 
 def test_cancel_of_a_pending_job_ends_it_at_once(es_endpoint, index):
@@ -292,8 +297,8 @@ def test_cancel_of_a_pending_job_ends_it_at_once(es_endpoint, index):
         return written, listed, await claim_job(client, listed)
 
     written, job, claim = with_client(es_endpoint, body)
-    assert written == JobStatus.CANCELED and job["status"] == JobStatus.CANCELED
-    assert job["canceled_at"] and job["completed_at"]
+    assert written == JobStatus.CANCELED and job.status == JobStatus.CANCELED
+    assert job.canceled_at and job.completed_at
     assert claim is None, "a canceled job was claimed"
 
 
@@ -310,4 +315,4 @@ def test_a_canceling_job_never_heard_of_is_ended_by_the_sweep(es_endpoint, index
 
     job_id, lost, job = with_client(es_endpoint, body)
     assert lost == [job_id]
-    assert job["status"] == JobStatus.CANCELED and job["canceled_at"]
+    assert job.status == JobStatus.CANCELED and job.canceled_at

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from connectors.es.client import EsSettings, es_client
-from connectors.es.state import JobStore
+from connectors.es.state import JobConnector, JobStore
 from tests.harness.helpers import wait_until
 
 pytestmark = pytest.mark.services
@@ -107,7 +107,7 @@ def service_running(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
 
 
 def status_of(es_url, connector_id, job_id):
-    return next(j["status"] for j in jobs_of(es_url, connector_id) if j["id"] == job_id)
+    return next(j.status for j in jobs_of(es_url, connector_id) if j.id == job_id)
 
 
 def wait_for_status(es_url, connector_id, job_id, status, timeout, what, log_path):
@@ -144,8 +144,8 @@ def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
             "the next service run to finish the job",
             log_path,
         )
-    job = next(j for j in jobs_of(es_endpoint.url, index) if j["id"] == job_id)
-    assert job["total_document_count"] == ROWS
+    job = next(j for j in jobs_of(es_endpoint.url, index) if j.id == job_id)
+    assert job.total_document_count == ROWS
 
 
 def test_cancel_stops_a_running_job(big_connector, es_endpoint, tmp_path):
@@ -185,9 +185,7 @@ def test_a_scheduled_connector_gets_a_job(big_connector, es_endpoint, tmp_path):
     log_path = tmp_path / "service.log"
     with service_running(env, log_path) as service:
         wait_until(
-            lambda: any(
-                j["trigger_method"] == "scheduled" for j in jobs_of(es_endpoint.url, index)
-            ),
+            lambda: any(j.trigger_method == "scheduled" for j in jobs_of(es_endpoint.url, index)),
             60,
             "a scheduled job",
             log_path,
@@ -206,8 +204,7 @@ def test_a_job_whose_connector_was_deleted_is_ended_and_blocks_no_other(
     async def orphan() -> str:
         client = es_client(EsSettings(es_endpoint.url))
         try:
-            gone = {"id": index + "-gone", "index_name": index + "-gone",
-                    "service_type": "postgresql"}  # fmt: skip
+            gone = JobConnector(index + "-gone", index + "-gone", "postgresql")
             return await JobStore(client).create(gone, "full", "on_demand")
         finally:
             await client.close()
@@ -226,6 +223,6 @@ def test_a_job_whose_connector_was_deleted_is_ended_and_blocks_no_other(
             log_path,
         )
     orphan_job = jobs_of(es_endpoint.url, index + "-gone")[0]
-    assert orphan_job["id"] == orphan_id
-    assert orphan_job["status"] == "error"
-    assert orphan_job["error"] == f"its connector '{index}-gone' no longer exists"
+    assert orphan_job.id == orphan_id
+    assert orphan_job.status == "error"
+    assert orphan_job.error == f"its connector '{index}-gone' no longer exists"

@@ -122,7 +122,7 @@ class S3DataSource(BaseDataSource):
         c = self.config
         endpoint = c["endpoint_url"] or f"https://s3.{c['region']}.amazonaws.com"
         return S3Client(endpoint, c["region"], c["access_key_id"], c["secret_access_key"],
-                        c["connect_timeout"])  # fmt: skip
+                        c["connect_timeout"], self.retry_seconds)  # fmt: skip
 
     async def ping(self) -> None:
         client = self._client()

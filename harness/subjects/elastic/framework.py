@@ -6,15 +6,16 @@ this interpreter: every call goes through the Python of its own virtualenv."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import environment
+from harness.environment import HarnessEnvironment
 from harness.subjects import SubjectUnavailable
 
-ENV_VARIABLE = "HARNESS_ELASTIC_CONNECTORS"
+ENV_VARIABLE = environment.ELASTIC_CONNECTORS
 # Where a virtualenv may sit in a checkout of github.com/elastic/connectors.
 CHECKOUT_VENVS = ("app/connectors_service/.venv", ".venv", "venv")
 _ABOUT = """
@@ -52,7 +53,7 @@ class ElasticFramework:
     def locate(cls, given: str | None = None) -> ElasticFramework:
         """``given`` (an option), else $HARNESS_ELASTIC_CONNECTORS: a virtualenv the framework
         is installed in, or a checkout holding one."""
-        raw = given or os.environ.get(ENV_VARIABLE)
+        raw = given or HarnessEnvironment.current().elastic_connectors
         if not raw:
             raise FrameworkNotFound(
                 "no copy of Elastic's connectors framework is configured: give a virtualenv "

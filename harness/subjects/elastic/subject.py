@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from harness import defaults, state_index
+from harness import state_index
 from harness.checks.index_reader import IndexReader
+from harness.environment import HarnessEnvironment
 from harness.services.es_http import ElasticsearchEndpoint, EsHttpError, es_request
 from harness.services.privileges import current_user
 from harness.services.process import ServiceProcess
@@ -210,7 +211,8 @@ class ElasticSubject:
             time.sleep(POLL_SECONDS)  # polling a condition, bounded by the deadline
 
     def _wait_for_end(self, job_id: str, service: ServiceProcess) -> dict[str, Any]:
-        deadline = time.monotonic() + defaults.ELASTIC_JOB_TIMEOUT
+        job_timeout = HarnessEnvironment.current().elastic_job_timeout
+        deadline = time.monotonic() + job_timeout
         while True:
             job: dict[str, Any] = self._call("GET", f"/{JOBS}/_doc/{job_id}")["_source"]
             if job.get("status") in TERMINAL:
@@ -225,7 +227,7 @@ class ElasticSubject:
                 return job | {
                     "status": "error",
                     "error": f"job {job_id} still {job.get('status')!r} after "
-                    f"{defaults.ELASTIC_JOB_TIMEOUT:.0f}s: {service.log_tail(15)}",
+                    f"{job_timeout:.0f}s: {service.log_tail(15)}",
                 }
             time.sleep(POLL_SECONDS)  # polling the job record: a condition, not a guess
 
