@@ -39,6 +39,9 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+INHERITED_XDIST = ("PYTEST_XDIST_", "HARNESS_XDIST_")
+
+
 @contextmanager
 def private_service_state(directory: Path) -> Iterator[dict[str, str]]:
     """A state file of our own for inner runs with --reuse-services, so they share one set
@@ -48,7 +51,9 @@ def private_service_state(directory: Path) -> Iterator[dict[str, str]]:
     previous = os.environ.get("HARNESS_STATE_FILE")
     os.environ["HARNESS_STATE_FILE"] = str(directory / "services.json")
     try:
-        yield dict(os.environ)
+        # An inner run is a pytest of its own, not one of this run's xdist workers: with
+        # the worker's variables, pytest-benchmark took it for one and disabled itself.
+        yield {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_XDIST)}
     finally:
         shutdown_recorded()
         if previous is None:
