@@ -157,8 +157,8 @@ async def start_on_demand_job(
     job_id = new_job_id()
     grant = await lease.acquire(client, connector_id, job_id, timing.lease_seconds)
     await end_replaced(client, grant, timing.lease_seconds)
-    # When no service runs, one-shot syncs sweep.
-    await reclaim_lost_jobs(client, lease_seconds=timing.lease_seconds)
+    # When no service runs, one-shot syncs sweep: their own connector's jobs only.
+    await reclaim_lost_jobs(client, connector_id, lease_seconds=timing.lease_seconds)
     try:
         await JobStore(client).create(
             connector, job_type, TriggerMethod.ON_DEMAND, job_id=job_id, claimed=True

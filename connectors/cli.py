@@ -157,7 +157,8 @@ async def cmd_service(es: Es, args: argparse.Namespace) -> int:
     transport = HttpBulkTransport(es.settings.es)
     try:
         options = es.settings.sync_options(bulk_transport=transport)
-        await ConnectorsService(es.client, args.poll_interval, options).run()
+        serving = frozenset(args.connectors) if args.connectors else None
+        await ConnectorsService(es.client, args.poll_interval, options, serving).run()
     finally:
         await transport.close()
     return 0
@@ -203,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.set_defaults(func=cmd_cancel)
     service = sub.add_parser("service", help="run scheduled and pending syncs until SIGTERM")
     service.add_argument("--poll-interval", type=float, default=5.0)
+    service.add_argument(
+        "--connector",
+        action="append",
+        dest="connectors",
+        metavar="ID",
+        help="serve only this connector (repeatable); default: every connector in the index",
+    )
     service.set_defaults(func=cmd_service)
     return parser
 

@@ -128,18 +128,28 @@ async def reclaim_lost_jobs(
     client: EsClient,
     connector_id: str | None = None,
     lease_seconds: float = defaults.LEASE_SECONDS,
+    *,
+    connector_ids: frozenset[str] | None = None,
 ) -> list[str]:
-    """End every live job (of ``connector_id``, or of any connector) that has no live
-    lease and was not heard of for a lease's length, or never (a service does this on each
-    tick, and so does a one-shot sync, so a killed sync does not stay in_progress forever).
-    A job another framework runs in the same index has no lease of ours: its own heartbeat
-    (last_seen) keeps it."""
+    """End every live job of ``connector_id`` (or of ``connector_ids``; neither: of any
+    connector) that has no live lease and was not heard of for a lease's length, or never.
+    A service does this on each tick for the connectors it serves, and a one-shot sync for
+    its own connector, so a killed sync does not stay in_progress forever.
+
+    The scope matters: ``lease_seconds`` is the sweeper's idea of a lease, and a job run
+    elsewhere (another deployment's service with longer leases, another framework with no
+    lease of ours, another test run) may be healthy and quiet for longer than that. Only
+    the jobs of connectors this sweeper is responsible for are judged by it."""
     if not await client.indices.exists(index=JOBS_INDEX):
+        return []
+    if connector_ids is not None and not connector_ids:
         return []
     cutoff = clock.iso(clock.seconds() - lease_seconds)
     filters: list[dict[str, Any]] = [{"terms": {"status": list(LIVE)}}]
     if connector_id is not None:
         filters.append({"term": {"connector.id": connector_id}})
+    if connector_ids is not None:
+        filters.append({"terms": {"connector.id": sorted(connector_ids)}})
     found = await client.search(
         index=JOBS_INDEX,
         size=100,

@@ -33,15 +33,22 @@ log = logging.getLogger("connectors.service")
 
 
 class ConnectorsService:
+    """Serves ``connector_ids`` (None: every connector in the index): schedules their
+    jobs, runs their pending ones, and gives their lost ones up. Jobs of any other
+    connector are left alone, whoever runs them: another service, another deployment
+    sharing the cluster, Elastic's framework, another test run."""
+
     def __init__(
         self,
         client: EsClient,
         poll_interval: float = 5.0,
         options: SyncOptions | None = None,
+        connector_ids: frozenset[str] | None = None,
     ) -> None:
         self.client = client
         self.poll_interval = poll_interval
         self.options = options or SyncOptions()
+        self.connector_ids = connector_ids
         self._stop = asyncio.Event()
         self._next: dict[tuple[str, str], dt.datetime] = {}
 
@@ -53,7 +60,12 @@ class ConnectorsService:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
         await ensure_state_indices(self.client)
-        log.info("connectors service started (poll every %.1fs)", self.poll_interval)
+        serving = ", ".join(sorted(self.connector_ids)) if self.connector_ids else "all"
+        log.info(
+            "connectors service started (poll every %.1fs; connectors: %s)",
+            self.poll_interval,
+            serving,
+        )
         while not self._stop.is_set():
             try:
                 await self.tick()
@@ -64,8 +76,8 @@ class ConnectorsService:
         log.info("connectors service stopped")
 
     async def tick(self) -> None:
-        connectors = await ConnectorStore(self.client).all()
         store = ConnectorStore(self.client)
+        connectors = [c for c in await store.all() if self._serves(c.id)]
         for connector in connectors:
             try:
                 await store.update(connector.id, {"last_seen": now()})
@@ -78,10 +90,14 @@ class ConnectorsService:
                         connector.id, {"status": ConnectorStatus.ERROR, "error": reason}
                     )
         leases = self.options.leases
-        for lost in await reclaim_lost_jobs(self.client, lease_seconds=leases.lease_seconds):
+        swept = await reclaim_lost_jobs(
+            self.client, lease_seconds=leases.lease_seconds, connector_ids=self.connector_ids
+        )
+        for lost in swept:
             log.warning("job %s given up for lost (no heartbeat)", lost)
         jobs = JobStore(self.client)
-        for job in sorted(await jobs.find(statuses=RUNNABLE), key=lambda j: j.created_at or ""):
+        runnable = await jobs.find(statuses=RUNNABLE, connector_ids=self.connector_ids)
+        for job in sorted(runnable, key=lambda j: j.created_at or ""):
             if self._stop.is_set():
                 return
             if not await self._connector_exists(job):
@@ -98,6 +114,9 @@ class ConnectorsService:
                     self.client, grant, self.options, stopping=self._stop.is_set
                 )
                 log.info("job %s: %s%s", job.id, status, f" ({error})" if error else "")
+
+    def _serves(self, connector_id: str) -> bool:
+        return self.connector_ids is None or connector_id in self.connector_ids
 
     async def _connector_exists(self, job: JobDoc) -> bool:
         """A job whose connector was deleted is ended, naming it: left pending, it would

@@ -250,12 +250,19 @@ class JobStore:
         connector_id: str | None = None,
         statuses: tuple[JobStatus, ...] = (),
         size: int = 50,
+        *,
+        connector_ids: frozenset[str] | None = None,
     ) -> list[JobDoc]:
+        """The newest ``size`` jobs, of one connector, of ``connector_ids``, or of all."""
         if not await self.client.indices.exists(index=JOBS_INDEX):
+            return []
+        if connector_ids is not None and not connector_ids:
             return []
         filters: list[dict[str, Any]] = []
         if connector_id:
             filters.append({"term": {"connector.id": connector_id}})
+        if connector_ids is not None:
+            filters.append({"terms": {"connector.id": sorted(connector_ids)}})
         if statuses:
             filters.append({"terms": {"status": list(statuses)}})
         found = await self.client.search(

@@ -88,7 +88,9 @@ class CliSubject:
 
     def start_service(self, spec: ConnectorSpec, log: IO[str]) -> subprocess.Popen[str]:
         self._created(spec)
-        args = ["service", "--poll-interval", str(SERVICE_POLL_SECONDS)]
+        # Its own connector only: a service runs, schedules and sweeps the jobs of the
+        # connectors it serves, and other runs share this Elasticsearch.
+        args = ["service", "--poll-interval", str(SERVICE_POLL_SECONDS), "--connector", spec.id]
         return start_connectors(self.endpoint, args, log, self.env)
 
     def queue_job(self, spec: ConnectorSpec, job_id: str) -> None:

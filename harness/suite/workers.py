@@ -9,10 +9,16 @@ lists them all, then claims from that listing while the others run and end them)
 after the source changes again, two more. The jobs must run one after another, each
 once, all to ``completed``; the index must be exact; and the changes must be counted
 once over the job records (a job run twice, or two at once, counts a deletion twice or
-loses one). Two services that freed each other's leases failed every part of this."""
+loses one). Two services that freed each other's leases failed every part of this.
+
+Other runs share the cluster, so the services must also leave alone the jobs of every
+connector they do not serve: a pending one (not theirs to run) and a quiet one in progress
+(run elsewhere, with leases of its own). A service that swept every quiet job by its own
+3-second lease ended other test runs' healthy syncs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,9 +27,11 @@ from typing import IO
 
 import pytest
 
+from harness import state_index
 from harness.faults.disruption import jobs_of, slow_source, stop_process, subject_env, until
 from harness.faults.scenario_faults import assert_no_live_job
 from harness.scenario import ScenarioRun
+from harness.services.es_http import es_request
 from harness.subjects import ConnectorSpec, ServiceSubject
 
 SERVICES = 3
@@ -46,7 +54,7 @@ class WorkersSuite:
         queued = [f"shared{stem}{n}" for n in range(5)]
         with slow_source(run) as (_source, configuration), subject_env(run, **LEASE):
             spec = run.spec(configuration)
-            with _services(subject, spec, logs):
+            with _foreign_jobs(run) as foreign, _services(subject, spec, logs):
                 first = run.fixture.mutate(update=0.1, delete=0.1, insert=0.1)
                 for job_id in queued[:3]:
                     subject.queue_job(spec, job_id)
@@ -55,6 +63,11 @@ class WorkersSuite:
                 for job_id in queued[3:]:
                     subject.queue_job(spec, job_id)
                 _wait_final(run, queued, logs)
+                after = _statuses(run, foreign)
+        assert after == foreign, (
+            f"jobs of a connector the services do not serve changed: {foreign} -> {after}\n"
+            f"{_tails(logs)}"
+        )
         jobs = {job["id"]: job for job in jobs_of(run) if job["id"] in queued}
         statuses = {job_id: jobs[job_id]["status"] for job_id in queued}
         assert set(statuses.values()) == {"completed"}, (
@@ -80,6 +93,56 @@ def _services(subject: ServiceSubject, spec: ConnectorSpec, logs: list[Path]) ->
             process = subject.start_service(spec, log)
             stack.callback(stop_process, process)
         yield
+
+
+@contextmanager
+def _foreign_jobs(run: ScenarioRun) -> Iterator[dict[str, str]]:
+    """Jobs of a connector that exists but that nobody here serves: one pending, one in
+    progress whose last heartbeat was a minute ago (no lease of this framework's holds
+    it). Removed after, with their connector."""
+    elsewhere = f"{run.connector_id}-elsewhere"
+    connector = {
+        "id": elsewhere,
+        "name": elsewhere,
+        "index_name": elsewhere,
+        "service_type": "elsewhere",
+        "configuration": {},
+        "status": "connected",
+    }
+    es_request(run.es, "PUT", f"{state_index.connector_doc(elsewhere)}?refresh=true", connector)
+    stem = run.connector_id[-12:].replace("-", "0")
+    planted = {f"foreign{stem}p": "pending", f"foreign{stem}r": "in_progress"}
+    quiet = clock_iso(minutes_ago=1)
+    for job_id, status in planted.items():
+        document = {
+            "connector": {"id": elsewhere, "index_name": elsewhere, "service_type": "elsewhere"},
+            "job_type": "full",
+            "trigger_method": "on_demand",
+            "status": status,
+            "created_at": quiet,
+            "last_seen": quiet if status == "in_progress" else None,
+            "worker_hostname": "another-deployment",
+        }
+        es_request(run.es, "PUT", f"{state_index.job_doc(job_id)}?refresh=true", document)
+    try:
+        yield planted
+    finally:
+        for job_id in planted:
+            es_request(run.es, "DELETE", f"{state_index.job_doc(job_id)}?refresh=true")
+        es_request(run.es, "DELETE", f"{state_index.connector_doc(elsewhere)}?refresh=true")
+
+
+def _statuses(run: ScenarioRun, job_ids: dict[str, str]) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for job_id in job_ids:
+        hit = es_request(run.es, "GET", state_index.job_doc(job_id))
+        found[job_id] = hit["_source"]["status"]
+    return found
+
+
+def clock_iso(minutes_ago: float) -> str:
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    return moment.isoformat()
 
 
 def _wait_final(run: ScenarioRun, queued: list[str], logs: list[Path]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from connectors import clock
 from connectors import jobs as jobs_module
 from connectors.api import (
     CancelRefused,
@@ -32,6 +33,7 @@ from connectors.es.state import (
 )
 from connectors.liveness import beat_once, claim_job, reclaim_lost_jobs
 from connectors.service import ConnectorsService
+from connectors.sync import SyncOptions
 from tests.connectors.fakes import ListSource, docs
 
 pytestmark = pytest.mark.services
@@ -199,7 +201,7 @@ def test_a_bad_schedule_saved_earlier_stops_no_other_connector(
         await saved_connector(client, index, scheduling=bad)
         healthy = await saved_connector(client, f"{index}-healthy")
         job = await JobStore(client).create(healthy, JobType.FULL, TriggerMethod.ON_DEMAND)
-        await ConnectorsService(client).tick()
+        await ConnectorsService(client, connector_ids=frozenset({index, healthy.id})).tick()
         return await ConnectorStore(client).get(index), await JobStore(client).get(job)
 
     connector, job = with_client(es_endpoint, body)
@@ -316,3 +318,40 @@ def test_a_canceling_job_never_heard_of_is_ended_by_the_sweep(es_endpoint, index
     job_id, lost, job = with_client(es_endpoint, body)
     assert lost == [job_id]
     assert job.status == JobStatus.CANCELED and job.canceled_at
+
+
+def test_a_service_and_a_one_shot_sync_leave_other_connectors_jobs_alone(
+    es_endpoint, index, monkeypatch
+):
+    """Runs share a cluster: a service with 3 s leases judged every quiet job in the index
+    by its own lease, and claimed every pending one. Scoped, a service and a one-shot sync
+    touch only the jobs of the connectors they serve; the services that serve the others
+    still run and sweep theirs."""
+    monkeypatch.setattr(jobs_module, "load_source", lambda _name: lambda _cfg: ListSource(docs(2)))
+    short = lease.Timing(heartbeat_seconds=0.5, lease_seconds=3)
+
+    async def body(client):
+        ours = await saved_connector(client, f"{index}-ours")
+        waiting = await saved_connector(client, f"{index}-waiting")
+        quiet = await saved_connector(client, f"{index}-quiet")
+        jobs = JobStore(client)
+        pending = await jobs.create(waiting, JobType.FULL, TriggerMethod.ON_DEMAND)
+        # Run by something with no lease of ours (Elastic's framework, a service with
+        # longer leases), last heard of a minute ago.
+        running = await jobs.create(quiet, JobType.FULL, TriggerMethod.ON_DEMAND, claimed=True)
+        await jobs.update(running, {"last_seen": clock.iso(clock.seconds() - 60)})
+
+        options = SyncOptions(leases=short)
+        scoped = ConnectorsService(client, options=options, connector_ids=frozenset({ours.id}))
+        await scoped.tick()
+        await sync_connector(client, ours.id, options=options)
+        untouched = [(await jobs.get(j)).status for j in (pending, running)]
+
+        others = frozenset({waiting.id, quiet.id})
+        await ConnectorsService(client, options=options, connector_ids=others).tick()
+        served = [(await jobs.get(j)).status for j in (pending, running)]
+        return untouched, served
+
+    untouched, served = with_client(es_endpoint, body)
+    assert untouched == [JobStatus.PENDING, JobStatus.IN_PROGRESS], untouched
+    assert served == [JobStatus.COMPLETED, JobStatus.ERROR], served

@@ -85,12 +85,13 @@ def queue_job(es_url: str, connector_id: str) -> str:
 
 
 @contextmanager
-def service_running(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
+def service_running(env: dict, log_path: Path, *serving: str) -> Iterator[subprocess.Popen]:
     """`connectors service` in the background; SIGTERM (then SIGKILL) when the block ends.
     The block may stop it itself and check its exit code."""
     with log_path.open("a") as log:
         service = subprocess.Popen(
-            ["connectors", "service", "--poll-interval", "0.2"],
+            ["connectors", "service", "--poll-interval", "0.2"]
+            + [arg for connector_id in serving for arg in ("--connector", connector_id)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -121,7 +122,7 @@ def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
     index, env = big_connector
     job_id = queue_job(es_endpoint.url, index)
     log_path = tmp_path / "service.log"
-    with service_running(env, log_path) as service:
+    with service_running(env, log_path, index) as service:
         wait_for_status(
             es_endpoint.url,
             index,
@@ -134,7 +135,7 @@ def test_sigterm_suspends_the_job_and_the_next_service_resumes_it(
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=60) == 0
     assert status_of(es_endpoint.url, index, job_id) == "suspended"
-    with service_running(env, log_path):
+    with service_running(env, log_path, index):
         wait_for_status(
             es_endpoint.url,
             index,
@@ -152,7 +153,7 @@ def test_cancel_stops_a_running_job(big_connector, es_endpoint, tmp_path):
     index, env = big_connector
     job_id = queue_job(es_endpoint.url, index)
     log_path = tmp_path / "service.log"
-    with service_running(env, log_path) as service:
+    with service_running(env, log_path, index) as service:
         wait_for_status(
             es_endpoint.url, index, job_id, "in_progress", 60, "the job to start", log_path
         )
@@ -183,7 +184,7 @@ def test_a_scheduled_connector_gets_a_job(big_connector, es_endpoint, tmp_path):
 
     asyncio.run(schedule())
     log_path = tmp_path / "service.log"
-    with service_running(env, log_path) as service:
+    with service_running(env, log_path, index) as service:
         wait_until(
             lambda: any(j.trigger_method == "scheduled" for j in jobs_of(es_endpoint.url, index)),
             60,
@@ -212,7 +213,7 @@ def test_a_job_whose_connector_was_deleted_is_ended_and_blocks_no_other(
     orphan_id = asyncio.run(orphan())
     job_id = queue_job(es_endpoint.url, index)  # queued after the orphan: it runs second
     log_path = tmp_path / "service.log"
-    with service_running(env, log_path):
+    with service_running(env, log_path, index, index + "-gone"):
         wait_for_status(
             es_endpoint.url,
             index,
