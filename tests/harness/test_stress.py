@@ -61,8 +61,8 @@ def test_failure_rates_replay_seeds_and_no_hog_left(tmp_path: Path) -> None:
     (tmp_path / "test_sample.py").write_text(SAMPLE)
     keep = tmp_path / "keep"
     runs, seed = 4, 11
-    done = stress(tmp_path, "--runs", str(runs), "--hog", "0.5", "--seed", str(seed),
-                  "--keep", str(keep), "--", "test_sample.py", "-p", "no:connectors_harness")  # fmt: skip
+    options = ["--runs", str(runs), "--hog", "0.5", "--seed", str(seed), "--keep", str(keep)]
+    done = stress(tmp_path, *options, "--", "test_sample.py", "-p", "no:connectors_harness")
     generator = random.Random(seed)
     seeds = [generator.randrange(2**31) for _ in range(runs)]
     odd = [s for s in seeds if s % 2]
@@ -85,8 +85,8 @@ def test_failure_rates_replay_seeds_and_no_hog_left(tmp_path: Path) -> None:
 
 def test_in_order_runs_need_no_plugin_and_a_clean_suite_exits_0(tmp_path: Path) -> None:
     (tmp_path / "test_sample.py").write_text("def test_ok():\n    pass\n")
-    done = stress(tmp_path, "--runs", "2", "--hog", "0", "--in-order", "--keep", "k", "--",
-                  "test_sample.py", "-p", "no:connectors_harness")  # fmt: skip
+    options = ["--runs", "2", "--hog", "0", "--in-order", "--keep", "k"]
+    done = stress(tmp_path, *options, "--", "test_sample.py", "-p", "no:connectors_harness")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 of 2 runs passed" in done.stdout and "no test failed in any run" in done.stdout
 
