@@ -158,6 +158,16 @@ def _answers(name: str, service: Any) -> bool:
     return True
 
 
+def may_run(item: pytest.Item) -> bool:
+    """False for a test that collection already knows will be skipped: a scenario its
+    connector lacks the capability for, or anything but a benchmark under
+    --benchmark-only. Its private node (1 GB, a JVM start) is then not started early."""
+    if item.get_closest_marker("skip") is not None:
+        return False
+    benchmark_only = item.config.getoption("benchmark_only", default=False)
+    return not (benchmark_only and "benchmark" not in getattr(item, "fixturenames", ()))
+
+
 def order_disruptive(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Scenarios that disrupt a private instance run last in a plain session, so that the
     instance starts in the background while the others run; first under xdist (which
@@ -176,7 +186,12 @@ def harness_services(request: pytest.FixtureRequest) -> Iterator[ServicePool]:
     request.config.stash[POOL_KEY] = pool
     if not hasattr(request.config, "workerinput"):  # xdist workers each run but a share
         pool.prestart_private(
-            {m.args[0] for item in request.session.items for m in item.iter_markers("disrupts")}
+            {
+                m.args[0]
+                for item in request.session.items
+                if may_run(item)
+                for m in item.iter_markers("disrupts")
+            }
         )
     try:
         yield pool
