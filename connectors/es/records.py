@@ -133,9 +133,11 @@ class ConnectorDoc:
     sync_lease: Lease | None = None
 
     @classmethod
-    def from_source(cls, source: Mapping[str, Any]) -> ConnectorDoc:
+    def from_source(cls, source: Mapping[str, Any], doc_id: str | None = None) -> ConnectorDoc:
+        """``doc_id``: the document's ``_id``, which Elastic's framework does not repeat in
+        ``_source`` (this runtime does)."""
         return cls(
-            id=str(source["id"]),
+            id=str(doc_id if doc_id is not None else source["id"]),
             service_type=str(source.get("service_type")),
             index_name=str(source.get("index_name")),
             configuration=source.get("configuration") or {},

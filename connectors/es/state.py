@@ -127,7 +127,7 @@ class ConnectorStore:
             hit = await self.client.get(index=CONNECTORS_INDEX, id=connector_id)
         except NotFoundError:
             raise LookupError(f"no connector with id {connector_id!r}") from None
-        return ConnectorDoc.from_source(hit["_source"])
+        return ConnectorDoc.from_source(hit["_source"], hit["_id"])
 
     async def update(self, connector_id: str, fields: ConnectorFields) -> None:
         await self.client.update(
@@ -148,7 +148,7 @@ class ConnectorStore:
         while True:
             page = await self.client.search(index=CONNECTORS_INDEX, size=PAGE, sort=["id"], **after)
             hits = page["hits"]["hits"]
-            found += [ConnectorDoc.from_source(hit["_source"]) for hit in hits]
+            found += [ConnectorDoc.from_source(hit["_source"], hit["_id"]) for hit in hits]
             if len(hits) < PAGE:
                 return found
             after = {"search_after": hits[-1]["sort"]}
