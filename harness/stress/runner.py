@@ -106,13 +106,20 @@ def stress(
             failing = f"; failed: {', '.join(record.failed)}" if record.failed else ""
             took = f"{record.seconds:.0f}s"
             say(f"run {number}/{plan.runs} (seed {seed}): {verdict} in {took}{failing}")
+            report = _write_report(plan, runs, tests)  # after each run: a stopped stress
+    say(table(runs, tests, plan))  # run keeps what it measured
+    return report
+
+
+def _write_report(
+    plan: StressPlan, runs: list[RunRecord], tests: dict[str, TestRecord]
+) -> dict[str, object]:
     report: dict[str, object] = {
         "plan": asdict(plan) | {"keep": str(plan.keep), "hogs": hog_count(plan.hog_factor)},
         "runs": [asdict(run) for run in runs],
         "tests": {name: asdict(test) for name, test in sorted(tests.items())},
     }
     write_atomic(plan.keep / "stress.json", json.dumps(report, indent=2))
-    say(table(runs, tests, plan))
     return report
 
 
