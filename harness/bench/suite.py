@@ -11,7 +11,6 @@ indexing stats, and docs/s relative to the raw-bulk ceiling measured in the same
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -46,6 +45,18 @@ class BenchContext:
         self.scenario, self.fixture, self.es, self.index = scenario, fixture, es, index
         self.rounds, self.env = rounds, env
         self.ceiling: list[CeilingSample] = []
+        self.bodies: list[bytes] = []  # the synced index's documents as `_bulk` bodies
+
+    @property
+    def ceiling_index(self) -> str:
+        return f"{self.index}-ceiling"
+
+    def ceiling_round(self) -> CeilingSample:
+        """One raw-`_bulk` round of the synced documents into an index of its own, then
+        that index dropped: what the machine can ingest right now."""
+        sample = bulk_ceiling(self.es, self.index, self.ceiling_index, self.bodies)
+        es_request(self.es, "DELETE", f"/{self.ceiling_index}")
+        return sample
 
     @property
     def spec(self) -> ConnectorSpec:
@@ -61,27 +72,24 @@ class BenchContext:
     def drop_index(self) -> None:
         es_request(self.es, "DELETE", f"/{self.index}?ignore_unavailable=true")
 
-    def ceiling_median(self) -> float:
-        return statistics.median(c.docs_per_second for c in self.ceiling)
-
 
 def record(
     benchmark: Any,
     ctx: BenchContext,
     samples: list[SyncSample],
-    paired: bool = False,
+    ceilings: list[CeilingSample],
     **extra: Any,
 ) -> None:
-    """``paired``: each sample ran right after the ceiling round of the same index, and is
-    divided by that one, not by their median: a loaded machine slows a round and its ceiling
-    alike, so the ratio cancels what the median would let through (two unmodified runs on
-    the CI machine once differed 37 % by the median)."""
-    ceiling = ctx.ceiling_median() if ctx.ceiling else None
+    """Each sample ran right after a ceiling round (``ceilings``, one per sample), and is
+    divided by that one, not by a median: a loaded machine slows a round and its ceiling
+    alike, so the ratio cancels what a median would let through (two unmodified runs on
+    the CI machine once differed 37 % by the median). So does a node still warming up:
+    the first run after its start ingested at half the speed of the next, and the
+    unchanged re-sync, divided then by the full sync's earlier ceilings, read 29 % slower
+    in a run that changed nothing."""
     rates = [s.docs_per_second for s in samples]
-    if paired and len(ctx.ceiling) == len(rates):
-        ratios = [r / c.docs_per_second for r, c in zip(rates, ctx.ceiling, strict=True)]
-    else:
-        ratios = [r / ceiling for r in rates] if ceiling else []
+    assert len(ceilings) == len(rates), "one ceiling round before each measured round"
+    ratios = [r / c.docs_per_second for r, c in zip(rates, ceilings, strict=True)]
     figures = (
         {k: [s.figures.get(k) for s in samples] for k in samples[0].figures} if samples else {}
     )
@@ -93,7 +101,7 @@ def record(
             "mb_per_second": [s.mb_per_second for s in samples],
             "peak_rss_mb": [s.peak_rss_mb for s in samples],
             "engine_seconds": [s.seconds for s in samples],
-            "ceiling_docs_per_second": [c.docs_per_second for c in ctx.ceiling],
+            "ceiling_docs_per_second": [c.docs_per_second for c in ceilings],
             "ratio_to_ceiling": ratios,
             "elasticsearch": index_stats(ctx.es, ctx.index),
             **figures,
@@ -138,21 +146,19 @@ class BenchmarkSuite:
         finally:
             fixture.drop()
             ctx.drop_index()
-            es_request(es_endpoint, "DELETE", f"/{ctx.index}-ceiling?ignore_unavailable=true")
+            es_request(es_endpoint, "DELETE", f"/{ctx.ceiling_index}?ignore_unavailable=true")
 
     def test_bench_full_sync(self, bench: BenchContext, benchmark: Any) -> None:
         """Full syncs into an empty index, each round right after a ceiling round on the
         same documents, so both see the same machine state."""
         bench.drop_index()
         bench.sync()  # warm-up; its index provides the ceiling's documents
-        target = f"{bench.index}-ceiling"
-        bodies = bulk_bodies(bench.es, bench.index, target)
-        bulk_ceiling(bench.es, bench.index, target, bodies)  # warm-up
+        bench.bodies = bulk_bodies(bench.es, bench.index, bench.ceiling_index)
+        bench.ceiling_round()  # warm-up
         samples: list[SyncSample] = []
 
         def before_round() -> None:
-            bench.ceiling.append(bulk_ceiling(bench.es, bench.index, target, bodies))
-            es_request(bench.es, "DELETE", f"/{target}")
+            bench.ceiling.append(bench.ceiling_round())
             bench.drop_index()
 
         benchmark.pedantic(
@@ -163,15 +169,21 @@ class BenchmarkSuite:
         )
         expected = bench.fixture.expected_count()
         assert all(s.written == s.docs == expected for s in samples), "a full sync lost documents"
-        record(benchmark, bench, samples, paired=True)
+        record(benchmark, bench, samples, bench.ceiling)
 
     def test_bench_unchanged_resync(self, bench: BenchContext, benchmark: Any) -> None:
         if not bench.ceiling:
             pytest.skip("needs test_bench_full_sync first (its index and ceiling)")
         samples: list[SyncSample] = []
-        benchmark.pedantic(lambda: samples.append(bench.sync()), rounds=bench.rounds, iterations=1)
+        ceilings: list[CeilingSample] = []
+        benchmark.pedantic(
+            lambda: samples.append(bench.sync()),
+            setup=lambda: ceilings.append(bench.ceiling_round()),
+            rounds=bench.rounds,
+            iterations=1,
+        )
         assert all(s.written == 0 for s in samples), "an unchanged re-sync wrote documents"
-        record(benchmark, bench, samples)
+        record(benchmark, bench, samples, ceilings)
 
     def test_bench_incremental_1pct(self, bench: BenchContext, benchmark: Any) -> None:
         if "incremental" not in self.scenario.capabilities or not bench.ceiling:
@@ -179,8 +191,10 @@ class BenchmarkSuite:
         bench.sync("incremental")  # establishes the cursor
         samples: list[SyncSample] = []
         changes: list[int] = []
+        ceilings: list[CeilingSample] = []
 
         def change() -> None:
+            ceilings.append(bench.ceiling_round())
             changes.append(bench.fixture.mutate(update=0.01).changed)
 
         benchmark.pedantic(
@@ -192,4 +206,4 @@ class BenchmarkSuite:
         assert [s.written for s in samples] == changes, (
             "incremental did not index exactly the changes"
         )
-        record(benchmark, bench, samples, changed_per_round=changes)
+        record(benchmark, bench, samples, ceilings, changed_per_round=changes)
