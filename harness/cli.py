@@ -22,6 +22,7 @@ from harness.services.options import BACKENDS, HarnessOptions, dest
 from harness.services.provider import provide, shutdown_recorded, start_reusable
 from harness.services.reuse import answering, from_record, locked_state, read_state, to_record
 from harness.services.workdirs import clean_stale
+from harness.cost.command import add_cost_command
 from harness.stress.command import add_stress_command
 
 EXIT_NO_JDK = 3  # `harness fetch`: the distribution is fine, no JDK can run it
@@ -344,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     connector.set_defaults(func=cmd_new_connector)
     add_stress_command(sub)
+    add_cost_command(sub)
     return parser
 
 
