@@ -96,9 +96,11 @@ class SyncRules(Protocol):
 
 
 class Pagination(Protocol):
-    def load_many_small(self, count: int) -> int:
-        """``count`` small documents in one place (a prefix, a space); returns how many
-        pages the connector's default listing takes for them."""
+    def load_pages(self, pages: int) -> int:
+        """Small documents in one place (a prefix, a space), enough for ``pages`` pages of
+        the connector's listing as this fixture configures it, the last one part-full;
+        returns how many. A fixture may set a small page size: what is judged is the
+        boundaries, and ten of them cost the same whatever a page holds."""
         ...
 
 

@@ -54,7 +54,23 @@ def _rule_extensions_case_sensitive() -> None:
     s3_rules._dotted = lambda ext: ext if ext.startswith(".") else "." + ext
 
 
+def _listing_stops_after_the_first_page() -> None:
+    """The continuation token never sent: a listing ends with its first page."""
+    original = s3_client.S3Client.list_objects
+
+    async def list_objects(self: Any, bucket: str, prefix: str = "", page_size: int = 1000) -> Any:
+        count = 0
+        async for obj in original(self, bucket, prefix, page_size):
+            count += 1
+            if count > page_size:
+                return
+            yield obj
+
+    s3_client.S3Client.list_objects = list_objects  # type: ignore[method-assign]
+
+
 S3_VARIANTS = {
+    "s3-listing-stops-after-the-first-page": _listing_stops_after_the_first_page,
     "s3-rule-extensions-case-sensitive": _rule_extensions_case_sensitive,
     "s3-body-truncated-at-64kb": _body_truncated_at_64_kb,
     "s3-etag-ignored": _etag_ignored,

@@ -151,6 +151,9 @@ S3_CASES = {
         "test_an_unchanged_resync_reads_far_less_than_a_full_sync",
         "an unchanged re-sync read",
     ),
+    "s3-listing-stops-after-the-first-page": (
+        "test_ten_pages_of_small_documents_in_one_place_all_arrive", "many/000100.txt"
+    ),
     "s3-keys-decoded-twice": ("test_edge_cases", "edge/percentA.txt"),
     "s3-extraction-failure-drops-the-document": ("test_edge_cases", "edge/corrupt.pdf"),
     "s3-rule-extensions-case-sensitive": (
