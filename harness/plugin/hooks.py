@@ -6,6 +6,7 @@ teardown, the service layer knows nothing about pytest.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Any
@@ -103,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         chosen = run_options(config)
         config.stash[OPTIONS_KEY] = HarnessOptions.resolve(
-            lambda key: getattr(config.option, key, None),
+            lambda key: given_or_bench_default(config, key, chosen.bench),
             config.getini,
             backend=chosen.backend,
             reuse=chosen.reuse_services,
@@ -114,6 +115,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         clean_stale()
     _teardown_on_sigterm()
+
+
+BENCH_JIT_KEY = "harness_elasticsearch_jit"
+
+
+def given_or_bench_default(config: pytest.Config, key: str, bench: bool) -> Any:
+    """An option as given; else, for a run with benchmarks, the node's full JIT: their
+    ratios describe a production-like node, not a test node's quick one."""
+    given = getattr(config.option, key, None)
+    if given is not None or key != BENCH_JIT_KEY or not bench:
+        return given
+    if os.environ.get("HARNESS_ES_JIT") or config.getini(key):
+        return None  # chosen by the user, where the usual order finds it
+    return "full"
 
 
 def is_xdist_controller(config: pytest.Config) -> bool:

@@ -53,6 +53,19 @@ class ElasticsearchConfig(ServiceConfig):
     )
     port: int | None = option(env="HARNESS_ES_PORT", help="fixed local HTTP port", parse=int)
     heap: str = option(defaults.ES_HEAP, env="HARNESS_ES_HEAP", help="local JVM heap")
+    jit: str = option(
+        "quick",
+        flag="--es-jit",
+        env="HARNESS_ES_JIT",
+        help="a local node's JIT: 'quick' (C1 only: a test node's compiler threads cost it "
+        "more CPU than its work) or 'full' (tiered C2, as in production; benchmarks use it)",
+        parse=lambda value: jit_mode(value),
+    )
+    java_options: str = option(
+        "",
+        env="HARNESS_ES_JAVA_OPTS",
+        help="more JVM options for a local node, space-separated (its jvm.options.d)",
+    )
     startup_timeout: float = option(
         defaults.ES_STARTUP_TIMEOUT,
         env="HARNESS_ES_STARTUP_TIMEOUT",
@@ -63,6 +76,22 @@ class ElasticsearchConfig(ServiceConfig):
     @property
     def effective_version(self) -> str:
         return self.version or default_version()
+
+
+JIT_MODES = ("quick", "full")
+
+
+def jit_mode(value: str) -> str:
+    if value not in JIT_MODES:
+        raise ServiceError(f"--es-jit / HARNESS_ES_JIT is {value!r}; use one of {JIT_MODES}")
+    return value
+
+
+def jit_options(jit: str) -> str:
+    """C1 alone for a test node: measured on the PostgreSQL suite, C2's compiler threads
+    used 36 s of the node's 72 s while its work used 35 s, on code paths that a short run
+    never makes hot enough to repay them. Benchmarks keep the full tiered JIT."""
+    return "-XX:TieredStopAtLevel=1\n" if jit == "quick" else ""
 
 
 def node_settings(
@@ -112,6 +141,8 @@ class LocalElasticsearch(LocalService):
         (workdir / "config" / "jvm.options.d").mkdir(exist_ok=True)
         (workdir / "config" / "jvm.options.d" / "harness.options").write_text(
             f"-Xms{config.heap}\n-Xmx{config.heap}\n"
+            + jit_options(config.jit)
+            + "".join(f"{option}\n" for option in config.java_options.split())
         )
         hand_over(workdir, user)
         return _Prepared(dist, jdk, (workdir / "config" / "elasticsearch.yml").read_text())
@@ -202,7 +233,10 @@ class ElasticsearchKind(ServiceKind):
         server_version(endpoint, timeout=3)
 
     def reuse_key(self, config: ElasticsearchConfig) -> str:
-        return f"local elasticsearch {config.effective_version} {config.distribution or ''}".strip()
+        return (
+            f"local elasticsearch {config.effective_version} jit={config.jit} "
+            f"{config.java_options} {config.distribution or ''}"
+        ).strip()
 
     def local_version(self, config: ElasticsearchConfig) -> str:
         return config.effective_version
