@@ -112,7 +112,7 @@ def _foreign_jobs(run: ScenarioRun) -> Iterator[dict[str, str]]:
     es_request(run.es, "PUT", f"{state_index.connector_doc(elsewhere)}?refresh=true", connector)
     stem = run.connector_id[-12:].replace("-", "0")
     planted = {f"foreign{stem}p": "pending", f"foreign{stem}r": "in_progress"}
-    quiet = clock_iso(minutes_ago=1)
+    quiet = _clock_iso(minutes_ago=1)
     for job_id, status in planted.items():
         document = {
             "connector": {"id": elsewhere, "index_name": elsewhere, "service_type": "elsewhere"},
@@ -140,7 +140,7 @@ def _statuses(run: ScenarioRun, job_ids: dict[str, str]) -> dict[str, str | None
     return found
 
 
-def clock_iso(minutes_ago: float) -> str:
+def _clock_iso(minutes_ago: float) -> str:
     moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
     return moment.isoformat()
 
