@@ -6,7 +6,7 @@ teardown, the service layer knows nothing about pytest.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import signal
 import threading
 from typing import Any
@@ -39,6 +39,7 @@ from harness.plugin.subject_choice import describe_subject
 from harness.plugin.xdist import ServiceBroker
 from harness.services import registry
 from harness.services.base import ServiceError
+from harness.services.elasticsearch import ElasticsearchConfig
 from harness.services.options import HarnessOptions, dest
 from harness.services.provider import choose_backend
 from harness.services.reaper import Reaper
@@ -103,12 +104,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     try:
         chosen = run_options(config)
-        config.stash[OPTIONS_KEY] = HarnessOptions.resolve(
-            lambda key: given_or_bench_default(config, key, chosen.bench),
+        options = HarnessOptions.resolve(
+            lambda key: getattr(config.option, key, None),
             config.getini,
             backend=chosen.backend,
             reuse=chosen.reuse_services,
         )
+        config.stash[OPTIONS_KEY] = with_bench_jit(options) if chosen.bench else options
     except ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(ScenarioReport(), "search-harness-scenario-report")
@@ -117,18 +119,14 @@ def pytest_configure(config: pytest.Config) -> None:
     _teardown_on_sigterm()
 
 
-BENCH_JIT_KEY = "harness_elasticsearch_jit"
-
-
-def given_or_bench_default(config: pytest.Config, key: str, bench: bool) -> Any:
-    """An option as given; else, for a run with benchmarks, the node's full JIT: their
+def with_bench_jit(options: HarnessOptions) -> HarnessOptions:
+    """A run with benchmarks gets the node's full JIT unless the user chose one: its
     ratios describe a production-like node, not a test node's quick one."""
-    given = getattr(config.option, key, None)
-    if given is not None or key != BENCH_JIT_KEY or not bench:
-        return given
-    if os.environ.get("HARNESS_ES_JIT") or config.getini(key):
-        return None  # chosen by the user, where the usual order finds it
-    return "full"
+    es = options.configs.get("elasticsearch")
+    if not isinstance(es, ElasticsearchConfig) or es.jit is not None:
+        return options
+    configs = dict(options.configs) | {"elasticsearch": dataclasses.replace(es, jit="full")}
+    return dataclasses.replace(options, configs=configs)
 
 
 def is_xdist_controller(config: pytest.Config) -> bool:

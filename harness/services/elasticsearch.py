@@ -53,12 +53,13 @@ class ElasticsearchConfig(ServiceConfig):
     )
     port: int | None = option(env="HARNESS_ES_PORT", help="fixed local HTTP port", parse=int)
     heap: str = option(defaults.ES_HEAP, env="HARNESS_ES_HEAP", help="local JVM heap")
-    jit: str = option(
-        "quick",
+    jit: str | None = option(
+        None,
         flag="--es-jit",
         env="HARNESS_ES_JIT",
         help="a local node's JIT: 'quick' (C1 only: a test node's compiler threads cost it "
-        "more CPU than its work) or 'full' (tiered C2, as in production; benchmarks use it)",
+        "more CPU than its work; the default) or 'full' (tiered C2, as in production; the "
+        "default of a run with --bench)",
         parse=lambda value: jit_mode(value),
     )
     java_options: str = option(
@@ -87,11 +88,11 @@ def jit_mode(value: str) -> str:
     return value
 
 
-def jit_options(jit: str) -> str:
+def jit_options(jit: str | None) -> str:
     """C1 alone for a test node: measured on the PostgreSQL suite, C2's compiler threads
     used 36 s of the node's 72 s while its work used 35 s, on code paths that a short run
     never makes hot enough to repay them. Benchmarks keep the full tiered JIT."""
-    return "-XX:TieredStopAtLevel=1\n" if jit == "quick" else ""
+    return "" if jit == "full" else "-XX:TieredStopAtLevel=1\n"
 
 
 def node_settings(
@@ -234,7 +235,7 @@ class ElasticsearchKind(ServiceKind):
 
     def reuse_key(self, config: ElasticsearchConfig) -> str:
         return (
-            f"local elasticsearch {config.effective_version} jit={config.jit} "
+            f"local elasticsearch {config.effective_version} jit={config.jit or 'quick'} "
             f"{config.java_options} {config.distribution or ''}"
         ).strip()
 

@@ -3,20 +3,18 @@ benchmarks, or a user who says so, gets the full tiered JIT."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 import pytest
 
-from harness.plugin.hooks import BENCH_JIT_KEY, given_or_bench_default
+from harness.plugin.hooks import with_bench_jit
 from harness.plugin.services import OPTIONS_KEY
 from harness.services.base import ServiceError
 from harness.services.elasticsearch import ElasticsearchConfig, jit_mode, jit_options
 from harness.services.es_http import ElasticsearchEndpoint, es_request
+from harness.services.options import HarnessOptions
 
 
 def test_quick_is_c1_only_and_full_adds_nothing() -> None:
-    assert jit_options("quick") == "-XX:TieredStopAtLevel=1\n"
+    assert jit_options("quick") == jit_options(None) == "-XX:TieredStopAtLevel=1\n"
     assert jit_options("full") == ""
 
 
@@ -25,20 +23,19 @@ def test_an_unknown_jit_mode_is_refused_with_the_choices() -> None:
         jit_mode("fast")
 
 
-def _config(flag: str | None = None, ini: str = "") -> Any:
-    return SimpleNamespace(option=SimpleNamespace(**{BENCH_JIT_KEY: flag}), getini=lambda _: ini)
+def _options(**environ: str) -> HarnessOptions:
+    return HarnessOptions.resolve(lambda key: environ.get(key))
 
 
-def test_benchmarks_get_the_full_jit_unless_the_user_chose(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("HARNESS_ES_JIT", raising=False)
-    assert given_or_bench_default(_config(), BENCH_JIT_KEY, bench=True) == "full"
-    assert given_or_bench_default(_config(), BENCH_JIT_KEY, bench=False) is None
-    assert given_or_bench_default(_config("quick"), BENCH_JIT_KEY, bench=True) == "quick"
-    assert given_or_bench_default(_config(ini="quick"), BENCH_JIT_KEY, bench=True) is None
-    monkeypatch.setenv("HARNESS_ES_JIT", "quick")
-    assert given_or_bench_default(_config(), BENCH_JIT_KEY, bench=True) is None
+def test_benchmarks_get_the_full_jit_unless_the_user_chose() -> None:
+    def jit(options: HarnessOptions) -> str | None:
+        config = options.configs["elasticsearch"]
+        assert isinstance(config, ElasticsearchConfig)
+        return config.jit
+
+    assert jit(_options()) is None  # quick, and a run with benchmarks may change it
+    assert jit(with_bench_jit(_options())) == "full"
+    assert jit(with_bench_jit(_options(harness_elasticsearch_jit="quick"))) == "quick"
 
 
 def test_the_sessions_local_node_runs_with_the_jit_it_chose(
@@ -51,4 +48,4 @@ def test_the_sessions_local_node_runs_with_the_jit_it_chose(
     chosen = config.jit
     nodes = es_request(es_endpoint, "GET", "/_nodes/jvm")["nodes"]
     arguments = [a for node in nodes.values() for a in node["jvm"]["input_arguments"]]
-    assert ("-XX:TieredStopAtLevel=1" in arguments) == (chosen == "quick"), (chosen, arguments)
+    assert ("-XX:TieredStopAtLevel=1" in arguments) == (chosen != "full"), (chosen, arguments)
