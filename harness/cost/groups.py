@@ -21,7 +21,7 @@ def group_of(name: str, argv: list[str]) -> str:
         "org.elasticsearch" in joined
         or name == ELASTICSEARCH
         or (program in ("java", "controller") and "elasticsearch" in joined)
-    ):  # the launcher script, its JVMs (options parser, CLI, server), ML's controller
+    ):  # the launcher script, its JVMs (options parser, CLI, server) and their spawn helper
         return ELASTICSEARCH
     if name in ("postgres", "postmaster", "initdb", "pg_ctl") or program in ("postgres", "initdb"):
         return "postgresql"
