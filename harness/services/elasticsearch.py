@@ -234,10 +234,8 @@ class ElasticsearchKind(ServiceKind):
         server_version(endpoint, timeout=3)
 
     def reuse_key(self, config: ElasticsearchConfig) -> str:
-        return (
-            f"local elasticsearch {config.effective_version} jit={config.jit or 'quick'} "
-            f"{config.java_options} {config.distribution or ''}"
-        ).strip()
+        parts = ["local elasticsearch", config.effective_version, f"jit={config.jit or 'quick'}"]
+        return " ".join([*parts, *config.java_options.split(), config.distribution or ""]).strip()
 
     def local_version(self, config: ElasticsearchConfig) -> str:
         return config.effective_version

@@ -8,7 +8,12 @@ import pytest
 from harness.plugin.hooks import with_bench_jit
 from harness.plugin.services import OPTIONS_KEY
 from harness.services.base import ServiceError
-from harness.services.elasticsearch import ElasticsearchConfig, jit_mode, jit_options
+from harness.services.elasticsearch import (
+    ElasticsearchConfig,
+    ElasticsearchKind,
+    jit_mode,
+    jit_options,
+)
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 from harness.services.options import HarnessOptions
 
@@ -49,3 +54,10 @@ def test_the_sessions_local_node_runs_with_the_jit_it_chose(
     nodes = es_request(es_endpoint, "GET", "/_nodes/jvm")["nodes"]
     arguments = [a for node in nodes.values() for a in node["jvm"]["input_arguments"]]
     assert ("-XX:TieredStopAtLevel=1" in arguments) == (chosen != "full"), (chosen, arguments)
+
+
+def test_a_kept_node_is_not_reused_by_a_run_that_wants_the_other_jit() -> None:
+    kind = ElasticsearchKind()
+    quick = kind.reuse_key(ElasticsearchConfig(version="9.5.4"))
+    full = kind.reuse_key(ElasticsearchConfig(version="9.5.4", jit="full"))
+    assert quick == "local elasticsearch 9.5.4 jit=quick" and full.endswith("jit=full")

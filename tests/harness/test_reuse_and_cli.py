@@ -94,4 +94,4 @@ def test_reuse_keys_on_the_requested_version(private_state):
     )
     node = start_reusable("elasticsearch", options)
     assert node.endpoint.version == "8.19.21"
-    assert read_state()["elasticsearch"]["key"] == "local elasticsearch 8.19.21"
+    assert read_state()["elasticsearch"]["key"] == "local elasticsearch 8.19.21 jit=quick"
