@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from harness import defaults
+from harness.cost.command import add_cost_command
 from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.es_distribution import (
@@ -22,7 +23,6 @@ from harness.services.options import BACKENDS, HarnessOptions, dest
 from harness.services.provider import provide, shutdown_recorded, start_reusable
 from harness.services.reuse import answering, from_record, locked_state, read_state, to_record
 from harness.services.workdirs import clean_stale
-from harness.cost.command import add_cost_command
 from harness.stress.command import add_stress_command
 
 EXIT_NO_JDK = 3  # `harness fetch`: the distribution is fine, no JDK can run it

@@ -152,7 +152,8 @@ S3_CASES = {
         "an unchanged re-sync read",
     ),
     "s3-listing-stops-after-the-first-page": (
-        "test_ten_pages_of_small_documents_in_one_place_all_arrive", "many/000100.txt"
+        "test_ten_pages_of_small_documents_in_one_place_all_arrive",
+        "many/000100.txt",
     ),
     "s3-keys-decoded-twice": ("test_edge_cases", "edge/percentA.txt"),
     "s3-extraction-failure-drops-the-document": ("test_edge_cases", "edge/corrupt.pdf"),
