@@ -45,8 +45,8 @@ class Fixture:
 
 
 class PaginatingFixture(Fixture):
-    def load_many_small(self, count: int) -> int:
-        return 1
+    def load_pages(self, pages: int) -> int:
+        return pages * 2
 
 
 def test_a_misspelt_capability_is_refused_naming_the_nearest():
@@ -66,7 +66,7 @@ def test_a_fixture_without_a_capabilitys_methods_is_refused_naming_them():
         "Fixture declares 'dls' but lacks dls_configuration, visible_ids, change_access" in message
     )
     assert (
-        "Fixture declares 'pagination' but lacks load_many_small (harness.capabilities.Pagination)"
+        "Fixture declares 'pagination' but lacks load_pages (harness.capabilities.Pagination)"
         in message
     )
     ConnectorScenario("demo", "postgresql", PaginatingFixture, frozenset({"pagination"}))
