@@ -31,6 +31,10 @@ def table(report: CostReport) -> str:
 
 def cmd_cost(args: argparse.Namespace) -> int:
     pytest_args = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    if not 0.01 <= args.interval <= 10:
+        say = f"harness cost: --interval {args.interval} must be 0.01 to 10 seconds"
+        print(say, file=sys.stderr)
+        return 2
     report = measure([sys.executable, "-m", "pytest", *pytest_args], interval=args.interval)
     print(table(report))
     if args.json:

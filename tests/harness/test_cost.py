@@ -78,3 +78,13 @@ def test_the_groups_add_up_to_the_kernels_total_orphans_and_short_lives_included
     assert abs(sum(groups.values()) - total) < 0.1, f"groups {groups} do not add up to {total}"
     burners = sum(seconds for group, seconds in groups.items() if group.startswith("other (py"))
     assert burners >= 1.5, f"the two burners' 1.6 s are not where they ran: {groups}"
+
+
+def test_a_sampling_interval_out_of_range_is_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "cost", "--interval", "0", "--", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--interval 0.0 must be 0.01 to 10 seconds" in done.stderr
