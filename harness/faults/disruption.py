@@ -35,9 +35,16 @@ def until(
     timeout: float,
     what: str,
     tail: Callable[[], str] = lambda: "",
+    longest: float = 0.5,
 ) -> None:
-    """Poll ``condition``; on timeout fail naming what was awaited, with a log tail."""
+    """Poll ``condition``; on timeout fail naming what was awaited, with a log tail.
+
+    The wait between polls grows from 50 ms to ``longest``: a condition met at once is
+    seen at once, and one that takes seconds (a lease expiring, a service finishing its
+    jobs) is not asked twenty times a second. Each poll is a refresh and a search on the
+    node, and those polls were most of a suite's requests to it."""
     deadline = time.monotonic() + timeout
+    pause = 0.05
     while not condition():
         if time.monotonic() > deadline:
             shown = tail().rstrip()
@@ -45,7 +52,8 @@ def until(
                 f"timed out after {timeout:.0f}s waiting for {what}"
                 + (f"\n--- last lines of the log ---\n{shown}" if shown else "")
             )
-        time.sleep(0.05)
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic()) + 0.01))
+        pause = min(pause * 1.5, longest)
 
 
 def hold(seconds: float) -> None:
@@ -157,7 +165,8 @@ def wait_mid_sync(
         seen[0] = indexed_so_far(run)
         return seen[0] > 0
 
-    until(part_way, 300, "the sync to read or write its first documents", tail)
+    # Polled briskly: the point is to catch the sync part-way, not after its end.
+    until(part_way, 300, "the sync to read or write its first documents", tail, longest=0.1)
     source.hold()
     seen[0] = indexed_so_far(run)
     assert running(), (
