@@ -41,8 +41,8 @@ def until(
 
     The wait between polls grows from 50 ms to ``longest``: a condition met at once is
     seen at once, and one that takes seconds (a lease expiring, a service finishing its
-    jobs) is not asked twenty times a second. Each poll is a refresh and a search on the
-    node, and those polls were most of a suite's requests to it."""
+    jobs) is not asked twenty times a second: each poll is a refresh and a search on the
+    node the sync is using."""
     deadline = time.monotonic() + timeout
     pause = 0.05
     while not condition():
