@@ -1,5 +1,7 @@
 """One measured sync (the `connectors` CLI in a subprocess: its own timing, its peak RSS)
-and one measured ceiling (raw `_bulk` of the same documents into a twin index)."""
+and the ceilings it is divided by: raw `_bulk` of the same documents into a twin index
+(for syncs that write), or a raw read of the index's ids and hashes (for the unchanged
+re-sync, which writes nothing and reads the index)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import orjson
 
 from connectors import defaults as runtime_defaults
+from connectors.documents import HASH_FIELD
 from harness.checks.index_reader import IndexReader
 from harness.services.es_http import ElasticsearchEndpoint, es_request
 from harness.subjects.connectors_cli import sync_connector
@@ -46,6 +49,7 @@ class CeilingSample:
     docs: int
     seconds: float
     mb: float
+    kind: str = "bulk"  # "bulk": raw writes; "scan": a raw read of ids and hashes
 
     @property
     def docs_per_second(self) -> float:
@@ -154,3 +158,36 @@ def bulk_ceiling(
     seconds = time.perf_counter() - started
     docs = sum(body.count(b"\n") // 2 for body in bodies)
     return CeilingSample(docs, seconds, sum(len(b) for b in bodies) / 1024 / 1024)
+
+
+def scan_ceiling(
+    es: ElasticsearchEndpoint, index: str, page: int = runtime_defaults.SCAN_PAGE
+) -> CeilingSample:
+    """Time reading every id and stored hash of ``index`` by scroll, pages as large as the
+    runtime's, answers parsed: what an unchanged re-sync asks of the node, with nothing of
+    the connector's. A bulk ceiling divided a read by a write: under a CPU hog, one run's
+    raw writes ran at 1.6-1.9k docs/s and the next run's at 3.6-4.3k while the re-sync's
+    own speed barely moved, and two runs of unchanged code differed by half."""
+    started = time.perf_counter()
+    docs = size = 0
+    found = es_request(
+        es,
+        "POST",
+        f"/{index}/_search?scroll=2m",
+        {"size": page, "sort": ["_doc"], "_source": False, "docvalue_fields": [HASH_FIELD]},
+        timeout=300,
+    )
+    scroll_id = found.get("_scroll_id")
+    try:
+        while hits := found["hits"]["hits"]:
+            docs += len(hits)
+            size += sum(len(h["_id"]) + 16 for h in hits)
+            found = es_request(
+                es, "POST", "/_search/scroll", {"scroll": "2m", "scroll_id": scroll_id}, timeout=300
+            )
+            scroll_id = found.get("_scroll_id")
+    finally:
+        if scroll_id:
+            es_request(es, "DELETE", "/_search/scroll", {"scroll_id": scroll_id})
+    seconds = time.perf_counter() - started
+    return CeilingSample(docs, seconds, size / 1024 / 1024, kind="scan")

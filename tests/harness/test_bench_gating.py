@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.harness.bench_gate import ROOT, SLOWED, SLOWED_METRIC, THRESHOLD, bench_argv
 from tests.harness.helpers import private_service_state
 
 pytestmark = pytest.mark.services
-ROOT = Path(__file__).resolve().parents[2]
-SLOWDOWN = str(ROOT / "tests" / "bench_slowdown")
 
 
 @pytest.fixture(scope="module")
@@ -24,32 +22,14 @@ def results(tmp_path_factory):
     runs = {
         "base": {},
         "again": {},
-        "slowed": {"PYTHONPATH": SLOWDOWN, "HARNESS_TEST_SLOWDOWN_FACTOR": "2"},
+        "slowed": SLOWED,
     }
     outputs = {}
     with private_service_state(tmp) as env:
         for name, extra in runs.items():
             out = tmp / f"{name}.json"
             done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest",
-                    "scenarios/postgres/test_postgresql.py",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "--bench",
-                    "--benchmark-only",
-                    "--corpus-size",
-                    "small",
-                    "--bench-rounds",
-                    "5",
-                    "--reuse-services",
-                    "--backend",
-                    "local",
-                    f"--benchmark-json={out}",
-                ],
+                bench_argv(out),
                 cwd=ROOT,
                 env=env | extra,
                 capture_output=True,
@@ -63,13 +43,8 @@ def results(tmp_path_factory):
 
 
 def compare(base: Path, new: Path) -> subprocess.CompletedProcess:
-    # The small corpus keeps CI fast but its runs differ more from each other than the
-    # medium corpus's do: judge at 25% here. The injected regression (every full sync
-    # takes twice its time) is the same share of a sync under any load, unlike a fixed
-    # sleep per document (150 us: 26.6% once, not flagged) or writing every body twice
-    # (27%: writes are not most of a small full sync).
     return subprocess.run(
-        ["harness", "bench", "compare", "--threshold", "0.25", str(base), str(new)],
+        ["harness", "bench", "compare", "--threshold", str(THRESHOLD), str(base), str(new)],
         capture_output=True,
         text=True,
         check=False,
@@ -85,6 +60,9 @@ def test_results_are_pytest_benchmark_json_with_our_metrics(results):
     assert len(full.metrics["ratio_to_ceiling"]) == 5
     assert full.median("peak_rss_mb") > 10
     assert full.info["elasticsearch"]["index_total"] >= full.info["docs"]
+    # each divided by what bounds it: the full sync by raw writes, the re-sync by raw reads
+    assert full.info["ceiling"] == "bulk"
+    assert run.benchmarks["test_bench_unchanged_resync"].info["ceiling"] == "scan"
     assert set(run.benchmarks) == {
         "test_bench_full_sync",
         "test_bench_unchanged_resync",
@@ -101,7 +79,7 @@ def test_two_unmodified_runs_are_not_flagged(results):
 def test_an_injected_slowdown_is_flagged(results):
     done = compare(results["base"], results["slowed"])
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "test_bench_full_sync ratio_to_ceiling" in done.stdout
+    assert SLOWED_METRIC in done.stdout
     assert "REGRESSION" in done.stdout
 
 

@@ -1,0 +1,45 @@
+"""The benchmark runs the bench gate is judged on: shared by its test
+(tests/harness/test_bench_gating.py) and its rates (scripts/measure_bench_gate.py), so
+both measure the same thing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# The test-only switch: every full sync takes twice its time (tests/bench_slowdown).
+SLOWED = {
+    "PYTHONPATH": str(ROOT / "tests" / "bench_slowdown"),
+    "HARNESS_TEST_SLOWDOWN_FACTOR": "2",
+}
+# The small corpus keeps CI fast but its runs differ more from each other than the medium
+# corpus's do: judged at 25%. The injected regression is the same share of a sync under
+# any load, unlike a fixed sleep per document (150 us: 26.6% once, not flagged) or writing
+# every body twice (27%: writes are not most of a small full sync).
+THRESHOLD = 0.25
+SLOWED_METRIC = "test_bench_full_sync ratio_to_ceiling"
+
+
+def bench_argv(out: Path) -> list[str]:
+    """One benchmark run of the PostgreSQL scenarios, small corpus, five rounds each, on
+    the services already recorded, results to ``out``."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "scenarios/postgres/test_postgresql.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--bench",
+        "--benchmark-only",
+        "--corpus-size",
+        "small",
+        "--bench-rounds",
+        "5",
+        "--reuse-services",
+        "--backend",
+        "local",
+        f"--benchmark-json={out}",
+    ]
