@@ -24,11 +24,14 @@ from tests.harness.bench_gate import ROOT, SLOWED, SLOWED_METRIC, THRESHOLD, ben
 
 
 def bench_run(out: Path, extra: dict[str, str]) -> float:
+    env = dict(os.environ, **extra)
+    if "PYTHONPATH" in extra and os.environ.get("PYTHONPATH"):  # the checkout it runs from
+        env["PYTHONPATH"] = extra["PYTHONPATH"] + os.pathsep + os.environ["PYTHONPATH"]
     started = time.monotonic()
     done = subprocess.run(
         bench_argv(out),
         cwd=ROOT,
-        env=dict(os.environ, **extra),
+        env=env,
         capture_output=True,
         text=True,
         check=False,
