@@ -116,6 +116,7 @@ async def cmd_sync(es: Es, args: argparse.Namespace) -> int:
             "deleted": result.deleted,
             "failed": result.failed,
             "seconds": round(result.seconds, 3),
+            "cpu_seconds": round(result.cpu_seconds, 3),
             "docs_per_second": round(result.docs_per_second, 1),
             "bytes_sent": result.bytes_sent,
             "bulk_retries": result.retries,

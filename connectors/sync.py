@@ -95,6 +95,9 @@ class SyncResult:
     read_complete: bool = False
     cursor: Any = None
     seconds: float = 0.0
+    # This process's CPU over the same span (every thread): unlike the wall time, what a
+    # busy machine barely moves, so a benchmark gate on a shared runner can judge it.
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -154,7 +157,7 @@ async def full_sync(
     options: SyncOptions | None = None,
 ) -> SyncResult:
     options = options or SyncOptions()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = SyncResult("full")
     await ensure_index(client, index, options.index_settings)
     snapshot = await IndexSnapshot.load(client, index, options.scan_page)
@@ -201,6 +204,7 @@ async def full_sync(
         await _delete_stale(source, client, index, snapshot, options, result)
     await client.indices.refresh(index=index)
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu_started
     return result
 
 
@@ -322,7 +326,7 @@ async def incremental_sync(
     options: SyncOptions | None = None,
 ) -> SyncResult:
     options = options or SyncOptions()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = SyncResult("incremental")
     await ensure_index(client, index, options.index_settings)
     sink = _sink(client, index, options)
@@ -355,6 +359,7 @@ async def incremental_sync(
     with contextlib.suppress(NotFoundError):
         await client.indices.refresh(index=index)
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu_started
     return result
 
 
