@@ -193,7 +193,13 @@ def cmd_bench_compare(args: argparse.Namespace) -> int:
     try:
         base, new = load(args.base), load(args.new)
         result = compare_runs(
-            base, new, args.threshold, args.alpha, args.memory_threshold, args.min_seconds
+            base,
+            new,
+            args.threshold,
+            args.alpha,
+            args.memory_threshold,
+            args.min_seconds,
+            args.basis,
         )
     except (ResultsError, ValueError) as exc:
         print(f"harness bench compare: {exc}", file=sys.stderr)
@@ -287,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="benchmarks whose rounds are shorter are shown, not judged (default 0.25 s)",
     )
     compare.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    compare.add_argument(
+        "--basis",
+        choices=("cpu", "ceiling"),
+        default="cpu",
+        help="judge docs per CPU-second of the sync (default: steady on a busy runner), or "
+        "throughput relative to the same run's ceiling (also sees waiting; wants a quiet machine)",
+    )
     compare.add_argument(
         "--memory-threshold",
         type=float,

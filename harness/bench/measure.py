@@ -33,11 +33,16 @@ class SyncSample:
     wall_seconds: float  # the whole process, interpreter start included
     peak_rss_mb: float
     mb: float  # bulk payload sent
+    cpu_seconds: float = 0.0  # the sync process's CPU over the engine's span
     figures: dict[str, float] = field(default_factory=dict)  # the fixture's (measure_round)
 
     @property
     def docs_per_second(self) -> float:
         return self.docs / self.seconds if self.seconds else 0.0
+
+    @property
+    def docs_per_cpu_second(self) -> float:
+        return self.docs / self.cpu_seconds if self.cpu_seconds else 0.0
 
     @property
     def mb_per_second(self) -> float:
@@ -81,6 +86,7 @@ def cli_sync(
         wall_seconds=wall,
         peak_rss_mb=out["peak_rss_mb"],
         mb=out.get("bytes_sent", 0) / 1024 / 1024,
+        cpu_seconds=out.get("cpu_seconds", 0.0),
         figures=figures(out["seconds"]) if figures else {},
     )
 

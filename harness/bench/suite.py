@@ -109,6 +109,8 @@ def record(
             "mb_per_second": [s.mb_per_second for s in samples],
             "peak_rss_mb": [s.peak_rss_mb for s in samples],
             "engine_seconds": [s.seconds for s in samples],
+            "cpu_seconds": [s.cpu_seconds for s in samples],
+            "docs_per_cpu_second": [s.docs_per_cpu_second for s in samples],
             "ceiling_docs_per_second": [c.docs_per_second for c in ceilings],
             "ratio_to_ceiling": ratios,
             "ceiling": kinds.pop() if kinds else "bulk",
