@@ -1,8 +1,8 @@
-"""One benchmark's history as a Plotly figure: a panel per metric (docs/s, ratio to the
-ceiling, MB/s, peak RSS), the median of each run joined by a line, every round a faint dot,
-hovering a run shows its rounds, and the runs ``harness bench compare`` flags against the
-run before them are marked. Plotly is imported here only: the report is its one user.
-Why Plotly: docs/plotting.md."""
+"""One benchmark's history as a Plotly figure: a panel per metric (docs/s, docs per
+CPU-second, ratio to the ceiling, MB/s, peak RSS), the median of each run joined by a
+line, every round a faint dot, hovering a run shows its rounds, and the runs ``harness
+bench compare`` flags against the run before them are marked. Plotly is imported here
+only: the report is its one user. Why Plotly: docs/plotting.md."""
 
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ class Panel:
 
 PANELS = (
     Panel("docs_per_second", "sync throughput (docs/s)", "~s", humanize.count),
-    Panel("ratio_to_ceiling", "sync / raw-bulk ceiling", ".2f", humanize.ratio),
+    Panel("docs_per_cpu_second", "docs per CPU-second of the sync", "~s", humanize.count),
+    Panel(
+        "ratio_to_ceiling",
+        "sync / raw ceiling (bulk, or scan for the re-sync)",
+        ".2f",
+        humanize.ratio,
+    ),
     Panel("mb_per_second", "sync throughput (MB/s)", ".3~g", humanize.count),
     Panel("peak_rss_mb", "peak RSS of the sync", ".0f", humanize.megabytes, " MB"),
 )

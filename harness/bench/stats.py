@@ -97,9 +97,16 @@ class Verdict:
         change = (self.ratio - 1) * 100
         tag = "REGRESSION" if self.regression else ("improvement" if self.improvement else "ok")
         return (
-            f"{self.metric}: {self.base_median:.4g} -> {self.new_median:.4g} ({change:+.1f}%, "
+            f"{self.metric}: {_figure(self.base_median)} -> {_figure(self.new_median)} "
+            f"({change:+.1f}%, "
             f"95% CI of ratio {self.ci[0]:.3f}-{self.ci[1]:.3f}, p={self.p_value:.3g}) {tag}"
         )
+
+
+def _figure(value: float) -> str:
+    """12,345 rather than 1.234e+04: docs/s and docs per CPU-second run to tens of
+    thousands."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def compare(
