@@ -22,12 +22,16 @@ def hog_count(factor: float) -> int:
 
 
 @contextmanager
-def cpu_hog(processes: int) -> Iterator[list[int]]:
-    """Start ``processes`` busy loops; stop them all when the block ends."""
+def cpu_hog(processes: int, owner: str = "") -> Iterator[list[int]]:
+    """Start ``processes`` busy loops; stop them all when the block ends. Each carries
+    ``owner`` in its command line (ignored by the loop), so ``ps`` tells one stress run's
+    hogs from another's on a shared machine, and a check that none outlived its run looks
+    only for its own."""
     started: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(processes):
-            busy = subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True)
+            argv = [sys.executable, "-c", BUSY, *([owner] if owner else [])]
+            busy = subprocess.Popen(argv, start_new_session=True)
             Reaper.get().track(busy.pid)
             started.append(busy)
         yield [busy.pid for busy in started]

@@ -96,7 +96,7 @@ def stress(
     seeds = random.Random(plan.seed)
     runs: list[RunRecord] = []
     tests: dict[str, TestRecord] = defaultdict(TestRecord)
-    with cpu_hog(hog_count(plan.hog_factor)) as hogs:
+    with cpu_hog(hog_count(plan.hog_factor), owner=f"harness-stress:{plan.keep.resolve()}") as hogs:
         say(f"stress: {plan.runs} runs, {len(hogs)} busy processes, keep {plan.keep}")
         for number in range(1, plan.runs + 1):
             seed = seeds.randrange(2**31) if plan.shuffle else None
