@@ -296,9 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--basis",
         choices=("cpu", "ceiling"),
-        default="cpu",
-        help="judge docs per CPU-second of the sync (default: steady on a busy runner), or "
-        "throughput relative to the same run's ceiling (also sees waiting; wants a quiet machine)",
+        default="ceiling",
+        help="judge throughput relative to the same run's ceiling (default; also sees "
+        "waiting), or docs per CPU-second of the sync (tight within a run, but a loaded "
+        "runner shifts whole runs)",
     )
     compare.add_argument(
         "--memory-threshold",

@@ -42,7 +42,7 @@ def results(tmp_path_factory):
         yield outputs
 
 
-def compare(base: Path, new: Path, basis: str = "cpu") -> subprocess.CompletedProcess:
+def compare(base: Path, new: Path, basis: str = "ceiling") -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             "harness",
@@ -87,9 +87,9 @@ def test_results_are_pytest_benchmark_json_with_our_metrics(results):
 
 
 def test_two_unmodified_runs_are_not_flagged(results):
-    """On the default basis, CPU per document: what a loaded runner barely moves. (The
-    ratio to the ceiling is not held to this here: under a CPU hog it flagged unchanged
-    code; scripts/measure_bench_gate.py measures how often.)"""
+    """On the default basis, the ratio to a ceiling of the same kind of work. (The CPU
+    basis is not held to this: under a CPU hog, contention shifted whole runs, and
+    scripts/measure_bench_gate.py counted 2 false alarms in 12 pairs at 15%.)"""
     done = compare(results["base"], results["again"])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no regression" in done.stdout
