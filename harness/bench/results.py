@@ -9,10 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The metric each decision rests on, best first: throughput relative to the ceiling
-# measured in the same run cancels out how fast the machine happened to be.
-PRIMARY_METRICS = ("ratio_to_ceiling", "docs_per_second")
-
 
 class ResultsError(ValueError):
     pass
@@ -27,11 +23,6 @@ class BenchResult:
     def median(self, metric: str) -> float | None:
         values = self.metrics.get(metric)
         return statistics.median(values) if values else None
-
-    def primary(self) -> str:
-        return next(
-            (m for m in PRIMARY_METRICS if len(self.metrics.get(m, [])) >= 3), "docs_per_second"
-        )
 
 
 @dataclass(frozen=True)
