@@ -12,7 +12,8 @@ import pytest
 from tests.harness.bench_gate import ROOT, SLOWED, SLOWED_METRICS, THRESHOLD, bench_argv
 from tests.harness.helpers import private_service_state
 
-pytestmark = pytest.mark.services
+# One worker under xdist: the module starts a set of services of its own for its inner runs.
+pytestmark = [pytest.mark.services, pytest.mark.xdist_group("test_bench_gating")]
 
 
 @pytest.fixture(scope="module")
