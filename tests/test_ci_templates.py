@@ -59,7 +59,7 @@ def test_the_local_jobs_run_exactly_what_ci_runs_here():
     for commands in (ours, theirs):
         assert commands, "the e2e-local job runs nothing"
         assert [c for c in commands if c not in ci] == []
-        assert "pytest -n 2 --junitxml=reports/junit.xml" in commands
+        assert "pytest -n 2 --dist loadgroup --junitxml=reports/junit.xml" in commands
 
 
 def test_a_pull_request_fails_through_bench_compare_and_the_default_branch_keeps_history():
