@@ -28,7 +28,6 @@ KIND_MODULES = "HARNESS_SERVICE_MODULES"
 ELASTIC_CONNECTORS = "HARNESS_ELASTIC_CONNECTORS"
 ELASTIC_JOB_TIMEOUT = "HARNESS_ELASTIC_JOB_TIMEOUT"
 CONNECTOR_TZ = "HARNESS_CONNECTOR_TZ"
-XDIST_SHARED_STATE = "HARNESS_XDIST_SHARED_STATE"
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,3 @@ class HarnessEnvironment:
     @property
     def xdist_worker(self) -> str:
         return self.values.get("PYTEST_XDIST_WORKER", "")
-
-    @property
-    def xdist_shared_state(self) -> Path | None:
-        return self._path(XDIST_SHARED_STATE)

@@ -36,7 +36,7 @@ from harness.plugin.services import (
     service_fixture,
 )
 from harness.plugin.subject_choice import describe_subject
-from harness.plugin.xdist import ServiceBroker
+from harness.plugin.xdist import SHARED_INPUT, ServiceBroker
 from harness.services import registry
 from harness.services.base import ServiceError
 from harness.services.elasticsearch import ElasticsearchConfig
@@ -143,6 +143,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     options = session.config.stash[OPTIONS_KEY]
     if is_xdist_controller(session.config) and not options.reuse:
         session.config.stash[BROKER_KEY] = ServiceBroker(options)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, on the controller, for each worker it starts: where the broker records."""
+    broker = node.config.stash.get(BROKER_KEY, None)
+    if broker is not None:
+        node.workerinput[SHARED_INPUT] = str(broker.path)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

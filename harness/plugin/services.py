@@ -12,6 +12,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +34,9 @@ POOL_KEY = pytest.StashKey["ServicePool"]()
 class ServicePool:
     """The session's services by kind: started (or attached, or reused) on first use."""
 
-    def __init__(self, options: HarnessOptions) -> None:
+    def __init__(self, options: HarnessOptions, shared: Path | None = None) -> None:
         self.options = options
+        self.shared = shared  # the xdist broker's state file, in one of its workers
         self.started: list[Any] = []
         self._failed: dict[str, str] = {}
         self._by_kind: dict[str, Any] = {}
@@ -55,10 +57,9 @@ class ServicePool:
         return self._by_kind[name]
 
     def _provide(self, name: str) -> Any:
-        shared = shared_state()
         backend, _ = choose_backend(name, self.options)
-        if shared is not None and backend == "local" and not self.options.reuse:
-            return attach_shared(name, shared)  # the xdist controller owns it
+        if self.shared is not None and backend == "local" and not self.options.reuse:
+            return attach_shared(name, self.shared)  # the xdist controller owns it
         service = provide(name, self.options)
         self.started.append(service)
         return service
@@ -182,7 +183,7 @@ def order_disruptive(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def harness_services(request: pytest.FixtureRequest) -> Iterator[ServicePool]:
-    pool = ServicePool(request.config.stash[OPTIONS_KEY])
+    pool = ServicePool(request.config.stash[OPTIONS_KEY], shared_state(request.config))
     request.config.stash[POOL_KEY] = pool
     if not hasattr(request.config, "workerinput"):  # xdist workers each run but a share
         pool.prestart_private(

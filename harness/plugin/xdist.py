@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from harness import environment
-from harness.environment import HarnessEnvironment
 from harness.services.base import ServiceError
 from harness.services.options import HarnessOptions
 from harness.services.provider import provide
@@ -23,13 +22,17 @@ from harness.services.reuse import from_record, locked_state, read_state, to_rec
 from harness.services.wait import NotReady, WaitFor
 from harness.services.workdirs import base_dir
 
-SHARED_ENV = environment.XDIST_SHARED_STATE
+# The key in xdist's workerinput, which only this run's own workers receive. An environment
+# variable was inherited by every process a worker started too: a test's inner pytest then took
+# itself for a worker and attached to the outer run's services instead of starting its own.
+SHARED_INPUT = "harness_shared_state"
 REQUEST_WAIT_SECONDS = 1800.0  # a first run may download Elasticsearch before starting it
 
 
-def shared_state() -> Path | None:
+def shared_state(config: Any) -> Path | None:
     """The run's state file, in a worker of an xdist run with a broker."""
-    return HarnessEnvironment.current().xdist_shared_state
+    given = getattr(config, "workerinput", {}).get(SHARED_INPUT)
+    return Path(given) if given else None
 
 
 class ServiceBroker:
@@ -43,8 +46,8 @@ class ServiceBroker:
         self.started: list[Any] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="harness-broker", daemon=True)
-        # Workers are processes started after this: the environment is how they hear it.
-        os.environ[SHARED_ENV] = str(self.path)
+        # Workers are started after this and read the records through the state file; they
+        # hear that they are workers of this broker through workerinput (hooks.py).
         os.environ[environment.STATE_FILE] = str(self.path)
         self._thread.start()
 
@@ -72,7 +75,6 @@ class ServiceBroker:
         self._thread.join(timeout=5)
         for service in reversed(self.started):
             service.stop()
-        os.environ.pop(SHARED_ENV, None)
         for leftover in (self.path, self.path.with_suffix(".lock")):
             leftover.unlink(missing_ok=True)
         for request in self.requests.iterdir():

@@ -39,7 +39,7 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-INHERITED_XDIST = ("PYTEST_XDIST_", "HARNESS_XDIST_")
+INHERITED_XDIST = ("PYTEST_XDIST_",)
 
 
 @contextmanager
