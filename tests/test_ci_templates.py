@@ -60,6 +60,8 @@ def test_the_local_jobs_run_exactly_what_ci_runs_here():
         assert commands, "the e2e-local job runs nothing"
         assert [c for c in commands if c not in ci] == []
         assert "pytest -n 2 --dist loadgroup --junitxml=reports/junit.xml" in commands
+        bench = "pytest tests/harness/test_bench_gating.py --junitxml=reports/junit-bench.xml"
+        assert bench in commands, "the bench gate runs on its own, after the rest"
 
 
 def test_a_pull_request_fails_through_bench_compare_and_the_default_branch_keeps_history():
