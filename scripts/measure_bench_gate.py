@@ -7,6 +7,7 @@ as tests/harness/test_bench_gating.py, on one set of services of its own, runs i
 For the record, not a test.
 
     PYTHONPATH=. python scripts/measure_bench_gate.py --pairs 20 --out /tmp/gate
+    PYTHONPATH=. python scripts/measure_bench_gate.py --pairs 20 --out /tmp/gate --resume
     harness stress ... & PYTHONPATH=. python scripts/measure_bench_gate.py ...  # under load
 """
 
@@ -70,6 +71,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the runs already in --out; run the rest"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["HARNESS_STATE_FILE"] = str(args.out / "services.json")
@@ -79,11 +83,13 @@ def main() -> int:
         for i in range(args.pairs + 1):
             if i:
                 slowed.append(args.out / f"slowed-{i}.json")
-                took = bench_run(slowed[-1], SLOWED)
-                print(f"slowed-{i}: {took:.0f} s", flush=True)
+                if not (args.resume and slowed[-1].exists()):
+                    took = bench_run(slowed[-1], SLOWED)
+                    print(f"slowed-{i}: {took:.0f} s", flush=True)
             unmodified.append(args.out / f"unmodified-{i}.json")
-            took = bench_run(unmodified[-1], {})
-            print(f"unmodified-{i}: {took:.0f} s", flush=True)
+            if not (args.resume and unmodified[-1].exists()):
+                took = bench_run(unmodified[-1], {})
+                print(f"unmodified-{i}: {took:.0f} s", flush=True)
     finally:
         shutdown_recorded()
     for basis, metric in SLOWED_METRICS.items():
