@@ -21,6 +21,8 @@ def cmd_stress(args: argparse.Namespace) -> int:
         timezone=args.tz,
         keep=Path(args.keep),
         seed=args.seed,
+        command=args.command,
+        junit=args.junit,
     )
     return run_cli(plan, dict(os.environ))
 
@@ -32,7 +34,9 @@ def add_stress_command(sub: Any) -> None:
         description="Runs `pytest PYTEST_ARGS` --runs times while busy processes compete for "
         "the cores, each run in a new random order (pytest-randomly), and prints each test's "
         "failure rate. Exit 0: no failure in any run; 1: something failed; 2: bad input. "
-        "Example: harness stress --runs 10 -- scenarios/postgres --reuse-services",
+        "Example: harness stress --runs 10 -- scenarios/postgres --reuse-services. "
+        "With --command, runs a shell command instead (a CI script) and reads its JUnit "
+        "files: harness stress --runs 3 --command 'bash .ci/run' --junit 'reports/junit*.xml'",
     )
     stress.add_argument("--runs", type=int, default=10)
     stress.add_argument(
@@ -43,5 +47,11 @@ def add_stress_command(sub: Any) -> None:
     stress.add_argument("--tz", default=None, help="the zone runs and connectors run in")
     stress.add_argument("--seed", type=int, default=None, help="repeat a stress run's orders")
     stress.add_argument("--keep", default="stress-results", help="where outputs are kept")
+    stress.add_argument(
+        "--command", default=None, help="a shell command to run instead of pytest (a CI script)"
+    )
+    stress.add_argument(
+        "--junit", default=None, help="with --command: the glob of the JUnit files it writes"
+    )
     stress.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest's arguments")
     stress.set_defaults(func=cmd_stress)

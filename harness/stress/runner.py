@@ -4,13 +4,19 @@ asked, under xdist and in another zone), then each test's failure rate.
 A flake is a bug: this finds them where they live (a loaded runner, an order nobody
 wrote), and keeps what is needed to find their cause: each run's JUnit XML and full
 output, each failure's message (with the service log tails the scenarios attach), and
-each run's order seed, so a failing order can be replayed exactly."""
+each run's order seed, so a failing order can be replayed exactly.
+
+With ``command`` it runs a whole command instead of pytest (a CI script, say), and reads
+each test's outcome from the JUnit files the command writes (``junit``, a glob): a CI
+that is green on a quiet machine but red under load is a flake like any other."""
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import json
 import random
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -40,8 +46,15 @@ class StressPlan:
     timezone: str | None = None
     keep: Path = Path("stress-results")
     seed: int | None = None  # of the runs' order seeds: the same seed, the same orders
+    command: str | None = None  # a shell command run instead of pytest
+    junit: str | None = None  # with command: the glob of the JUnit files it writes
 
     def check(self) -> None:
+        if self.command is not None:
+            self._check_command()
+            return
+        if self.junit is not None:
+            raise StressError("--junit names what a --command writes; pass --command too")
         if self.runs < 1:
             raise StressError(f"--runs must be at least 1, not {self.runs}")
         if self.hog_factor < 0:
@@ -55,6 +68,24 @@ class StressPlan:
             )
         if self.workers and importlib.util.find_spec("xdist") is None:
             raise StressError("--workers needs pytest-xdist: pip install pytest-xdist")
+
+    def _check_command(self) -> None:
+        """A command runs as given: its order, workers and pytest arguments are its own."""
+        if not (self.command or "").strip():
+            raise StressError("--command is empty: give the shell command to run each time")
+        if self.pytest_args:
+            raise StressError(
+                f"--command runs instead of pytest; drop the pytest arguments "
+                f"{' '.join(self.pytest_args)!r} or put them in the command"
+            )
+        if self.workers:
+            raise StressError("--workers is pytest's -n; with --command, put -n in the command")
+        if self.runs < 1:
+            raise StressError(f"--runs must be at least 1, not {self.runs}")
+        if self.hog_factor < 0:
+            raise StressError(
+                f"--hog must be 0 or more busy processes per core, not {self.hog_factor}"
+            )
 
 
 @dataclass
@@ -99,7 +130,7 @@ def stress(
     with cpu_hog(hog_count(plan.hog_factor), owner=f"harness-stress:{plan.keep.resolve()}") as hogs:
         say(f"stress: {plan.runs} runs, {len(hogs)} busy processes, keep {plan.keep}")
         for number in range(1, plan.runs + 1):
-            seed = seeds.randrange(2**31) if plan.shuffle else None
+            seed = seeds.randrange(2**31) if plan.shuffle and not plan.command else None
             record = _one_run(plan, number, seed, env, tests)
             runs.append(record)
             verdict = "ok" if record.exit_code == 0 else f"exit {record.exit_code}"
@@ -127,11 +158,15 @@ def _one_run(
     plan: StressPlan, number: int, seed: int | None, env: dict[str, str],
     tests: dict[str, TestRecord],
 ) -> RunRecord:  # fmt: skip
-    started = time.monotonic()
-    done = run_guarded(argv_of(plan, number, seed), timeout=RUN_TIMEOUT_SECONDS, env=env, text=True)
+    started, wall = time.monotonic(), time.time()
+    argv = ["bash", "-c", plan.command] if plan.command else argv_of(plan, number, seed)
+    done = run_guarded(argv, timeout=RUN_TIMEOUT_SECONDS, env=env, text=True)
     seconds = time.monotonic() - started
     (plan.keep / f"run-{number}.log").write_text(done.stdout + done.stderr)
-    found: list[Outcome] = outcomes(plan.keep / f"run-{number}.xml")
+    if plan.command:
+        found = [o for path in _junit_written(plan, number, wall) for o in outcomes(path)]
+    else:
+        found = outcomes(plan.keep / f"run-{number}.xml")
     record = RunRecord(number, seed, done.returncode, seconds)
     if not found and done.returncode != 0:  # killed, or never collected: the run failed
         found = [Outcome("<the run itself>", FAILED, (done.stdout + done.stderr)[-3000:])]
@@ -145,6 +180,20 @@ def _one_run(
             test.messages.append(f"run {number} (seed {seed}): {outcome.message[:4000]}")
             record.failed.append(outcome.test)
     return record
+
+
+def _junit_written(plan: StressPlan, number: int, since: float) -> list[Path]:
+    """The JUnit files this run of the command wrote, copied into ``keep`` (the next run
+    overwrites them). A file older than the run is a previous run's and is not counted."""
+    kept = []
+    for i, name in enumerate(sorted(glob.glob(plan.junit or "", recursive=True))):
+        path = Path(name)
+        if path.stat().st_mtime < since:
+            continue
+        copy = plan.keep / f"run-{number}-{i}-{path.name}"
+        shutil.copyfile(path, copy)
+        kept.append(copy)
+    return kept
 
 
 def table(runs: list[RunRecord], tests: dict[str, TestRecord], plan: StressPlan) -> str:
@@ -165,7 +214,7 @@ def table(runs: list[RunRecord], tests: dict[str, TestRecord], plan: StressPlan)
             first = test.messages[0].splitlines()
             lines.append(f"{'':17}{first[0][:160] if first else ''}")
         seeded = next((run for run in runs if run.failed and run.seed is not None), None)
-        if seeded is not None:
+        if seeded is not None and not plan.command:
             replay = " ".join(plan.pytest_args)
             lines.append(
                 f"replay run {seeded.number}'s order: pytest {replay} -p randomly "

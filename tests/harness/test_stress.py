@@ -99,3 +99,64 @@ def test_bad_input_is_refused_before_anything_runs(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--runs must be at least 1, not 0" in done.stderr
     assert not (tmp_path / "stress-results").exists()
+
+
+COUNTED = """
+from pathlib import Path
+
+
+def test_fails_on_the_second_run():
+    counter = Path("counter")
+    runs = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(runs))
+    assert runs != 2, "the second run"
+
+
+def test_steady():
+    pass
+"""
+STALE = """<testsuites><testsuite><testcase classname="test_old" name="test_gone">
+<failure message="a previous run's">x</failure></testcase></testsuite></testsuites>"""
+
+
+def test_a_command_runs_whole_and_its_junit_files_are_counted(tmp_path: Path) -> None:
+    """A CI script under the hog: each run's JUnit files are read, a file older than the
+    run (the previous CI's) is not, and a run that writes none but fails is a failure."""
+    (tmp_path / "test_counted.py").write_text(COUNTED)
+    (tmp_path / "reports").mkdir()
+    stale = tmp_path / "reports" / "junit-old.xml"
+    stale.write_text(STALE)
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    pytest_run = (
+        f"{sys.executable} -m pytest test_counted.py -q -p no:connectors_harness "
+        "-p no:randomly --junitxml=reports/junit-main.xml"
+    )
+    command = f"{pytest_run} && test ! -e counter-stop || exit 7"
+    options = ["--runs", "3", "--hog", "0.5", "--keep", "k", "--junit", "reports/junit*.xml"]
+    done = stress(tmp_path, *options, "--command", command)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads((tmp_path / "k" / "stress.json").read_text())
+    assert [run["exit_code"] != 0 for run in report["runs"]] == [False, True, False]
+    assert [run["seed"] for run in report["runs"]] == [None, None, None]
+    tests = report["tests"]
+    assert "test_old.py::test_gone" not in tests, "a file older than the run was counted"
+    flaky = tests["test_counted.py::test_fails_on_the_second_run"]
+    assert (flaky["runs"], flaky["failed"]) == (3, 1)
+    assert "1 of 3 runs passed" not in done.stdout and "2 of 3 runs passed" in done.stdout
+    assert "--randomly-seed" not in done.stdout, "a command has no order to replay"
+    assert not busy_processes(tmp_path / "k")
+
+    (tmp_path / "counter-stop").write_text("")
+    options = ["--runs", "1", "--hog", "0", "--keep", "k2", "--junit", "nothing/*.xml"]
+    done = stress(tmp_path, *options, "--command", command)
+    report = json.loads((tmp_path / "k2" / "stress.json").read_text())
+    assert report["runs"][0]["exit_code"] == 7
+    assert report["tests"]["<the run itself>"]["failed"] == 1
+
+
+def test_a_command_takes_no_pytest_arguments(tmp_path: Path) -> None:
+    done = stress(tmp_path, "--command", "true", "--", "scenarios/postgres")
+    assert done.returncode == 2
+    assert "--command runs instead of pytest" in done.stderr
+    done = stress(tmp_path, "--junit", "reports/*.xml", "--", "x.py")
+    assert done.returncode == 2 and "pass --command too" in done.stderr
