@@ -3,7 +3,6 @@ does not flag two unmodified runs, and flags a run slowed by the test-only switc
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -19,7 +18,7 @@ from tests.harness.helpers import private_service_state
 pytestmark = [
     pytest.mark.services,
     pytest.mark.skipif(
-        bool(os.environ.get("PYTEST_XDIST_WORKER")),
+        "hasattr(config, 'workerinput')",  # this run's own worker, not an inherited variable
         reason="measures speed, so not beside an xdist worker's tests: run it on its own, "
         "`pytest tests/harness/test_bench_gating.py` (as .ci/run does)",
     ),
