@@ -53,6 +53,8 @@ class ConnectorsService:
         self._next: dict[tuple[str, str], dt.datetime] = {}
 
     def stop(self) -> None:
+        if not self._stop.is_set():  # said once: it is what a supervisor waits to read
+            log.info("stop requested: a running job stops at its next batch, suspended")
         self._stop.set()
 
     async def run(self) -> None:

@@ -26,7 +26,7 @@ JOBS = f"/{state_index.JOBS}"
 # A tiny corpus read at this rate lasts seconds, written in small batches as it is read:
 # long enough to be disrupted between acknowledged writes.
 SLOW_SOURCE_BYTES_PER_SECOND = 40_000
-HOLD_AFTER_BYTES = 64_000  # ~1.6 s of the throttled read: a fallback for big fetches
+HOLD_AFTER_BYTES = 64_000  # ~1.6 s of the throttled read: held there by the proxy itself
 SMALL_BATCHES = {"CONNECTORS_BULK_MAX_DOCS": "40", "CONNECTORS_SOURCE_BATCH": "40"}
 
 
@@ -156,11 +156,10 @@ def wait_mid_sync(
     releases it. Returns how many documents were written by then. A sync that ends first
     makes the scenario meaningless, so that fails too."""
     seen: list[int] = [0]
+    source.hold_after(HOLD_AFTER_BYTES)  # however late the polls below come
 
     def part_way() -> bool:
-        if not running():
-            return True
-        if source.stats.bytes_down >= HOLD_AFTER_BYTES:
+        if not running() or source.holding:
             return True
         seen[0] = indexed_so_far(run)
         return seen[0] > 0

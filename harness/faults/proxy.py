@@ -82,6 +82,7 @@ class FaultProxy:
         self._rate = 0
         self._stalled_until = 0.0
         self._cut_at: int | None = None
+        self._hold_at: int | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -118,8 +119,22 @@ class FaultProxy:
         known point, so a scenario can disrupt something else while it waits."""
         self._stalled_until = math.inf
 
+    def hold_after(self, bytes_down: int) -> None:
+        """TCP mode: hold (as ``hold``) once this many bytes in all have come back from
+        upstream. The proxy holds at the byte, on its own loop: a scenario that polls for
+        the moment to hold would, on a loaded machine, hold wherever its poll came late,
+        even past a small corpus's last batch."""
+        self._hold_at = bytes_down
+        if self.stats.bytes_down >= bytes_down:
+            self.hold()
+
+    @property
+    def holding(self) -> bool:
+        return self._stalled_until == math.inf
+
     def release(self) -> None:
         """End a hold (or a stall) and any throttle: the rest flows at full speed."""
+        self._hold_at = None
         self._stalled_until = 0.0
         self._rate = 0
 
@@ -152,6 +167,7 @@ class FaultProxy:
         self._rate = 0
         self._stalled_until = 0.0
         self._cut_at = None
+        self._hold_at = None
 
     def url(self, scheme: str | None = None) -> str:
         scheme = scheme or ("https" if self.tls else "http")
@@ -280,6 +296,9 @@ class FaultProxy:
                         self.stats.bytes_up += len(data)
                     else:
                         self.stats.bytes_down += len(data)
+                        if self._hold_at is not None and self.stats.bytes_down >= self._hold_at:
+                            self._hold_at = None
+                            self.hold()  # this chunk goes on; the next waits in _delay
                         if self._cut_at is not None and self.stats.bytes_down >= self._cut_at:
                             self._cut_at = None
                             await self._cut_all()

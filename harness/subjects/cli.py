@@ -27,6 +27,9 @@ from harness.subjects.protocol import (
 class CliSubject:
     name = "cli"
     records_jobs = True
+    # What its service logs once it has taken in SIGTERM (connectors/service.py): a
+    # scenario that stops the service waits for it, not for a length of time.
+    stop_heard = "stop requested"
 
     def __init__(self, endpoint: ElasticsearchEndpoint) -> None:
         self.endpoint = endpoint

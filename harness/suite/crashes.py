@@ -158,6 +158,14 @@ class CrashSuite:
                     run, lambda: _running(run, job, first), _tail(log_path), source
                 )
                 first.send_signal(signal.SIGTERM)
+                # Released once the service has taken the signal in: released at once, a
+                # loaded machine let the sync read on and complete before the handler ran
+                # (the source is held short of its last batch by wait_mid_sync). A subject
+                # whose service says nothing we know of is released at once.
+                heard = getattr(subject, "stop_heard", None)
+                if heard:
+                    until(lambda: heard in log_path.read_text(errors="replace"), 60,
+                          "the service to take in SIGTERM", _tail(log_path))  # fmt: skip
                 source.release()  # it stops at the next batch it reads
                 code = first.wait(60)
             finally:
