@@ -2,7 +2,8 @@
 
 HTTP mode (Elasticsearch) understands requests, so faults aim at a path pattern: answer
 429 (with ``Retry-After``) or 503 to every n-th matching request, drop the connection
-before forwarding, or forward and cut the answer half-way. TCP mode (a database) relays
+before forwarding, forward and cut the answer half-way, or refuse some items of a `_bulk`
+request and forward the rest (bulk_items.py). TCP mode (a database) relays
 bytes and can cut every live connection at once. Both add latency, stall everything for
 a while, and count bytes each way. Faults hit every n-th match, not a random share, so a
 scenario does the same thing on every run.
@@ -25,8 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+import orjson
 from aiohttp import web
 
+from harness.faults import bulk_items
 from harness.services.ports import LOOPBACK
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -64,6 +67,8 @@ class FaultStats:
     bytes_up: int = 0
     bytes_down: int = 0
     connections_cut: int = 0
+    # Actions forwarded to Elasticsearch per document id, in requests item faults apply to.
+    bulk_ids: Counter[str] = field(default_factory=Counter)
 
 
 class FaultProxy:
@@ -77,6 +82,7 @@ class FaultProxy:
         self.tls = tls
         self.stats = FaultStats()
         self._rules: list[Rule] = []
+        self._item_rules: list[tuple[re.Pattern[str], bulk_items.ItemRule]] = []
         self._hooks: list[tuple[re.Pattern[str], Callable[[], object]]] = []
         self._latency = 0.0
         self._rate = 0
@@ -105,6 +111,16 @@ class FaultProxy:
 
     def cut(self, pattern: str, every: int = 1, limit: int | None = None) -> Rule:
         return self._add(Rule(re.compile(pattern), "cut", every, limit=limit))
+
+    def refuse_items(
+        self, pattern: str, status: int = 429, every: int = 3, limit: int = 1 << 30
+    ) -> bulk_items.ItemRule:
+        """Refuse every ``every``-th action of matching bulk requests with ``status`` (at
+        most ``limit``), forwarding the others: a mixed answer, item by item."""
+        rule = bulk_items.ItemRule(status, every, limit)
+        with self._lock:
+            self._item_rules.append((re.compile(pattern), rule))
+        return rule
 
     def latency(self, seconds: float) -> None:
         self._latency = seconds
@@ -162,6 +178,7 @@ class FaultProxy:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._item_rules.clear()
             self._hooks.clear()
         self._latency = 0.0
         self._rate = 0
@@ -259,6 +276,8 @@ class FaultProxy:
                 assert request.transport is not None
                 request.transport.close()
                 return web.Response()
+        elif body and (items := self._item_rules_for(line)):
+            return await self._relay_items(request, body, items)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         async with self._session.request(
             request.method, request.path_qs, data=body or None, headers=headers
@@ -276,6 +295,44 @@ class FaultProxy:
                 request.transport.close()
                 return response
             return web.Response(status=upstream.status, body=payload, headers=out)
+
+    def _item_rules_for(self, line: str) -> list[bulk_items.ItemRule]:
+        with self._lock:
+            return [rule for pattern, rule in self._item_rules if pattern.search(line)]
+
+    async def _relay_items(
+        self, request: web.Request, body: bytes, rules: list[bulk_items.ItemRule]
+    ) -> web.StreamResponse:
+        """Forward the actions the rules keep; answer the others with their own items."""
+        plain = bulk_items.request_body(body, request.headers.get("Content-Encoding", ""))
+        actions = bulk_items.split_actions(plain)
+        with self._lock:
+            split = bulk_items.refuse(actions, rules, bulk_items.index_of(request.path))
+        for item in split.refused.values():
+            self.stats.faults[f"item {next(iter(item.values()))['status']}"] += 1
+        answer = None
+        if split.kept:
+            self.stats.bulk_ids.update(str(a.meta.get("_id")) for a in split.kept)
+            skip = HOP_HEADERS | {"content-encoding", "accept-encoding"}
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+            headers["Accept-Encoding"] = "identity"  # aiohttp would ask for gzip: read it plain
+            kept = bulk_items.join_actions(split.kept)
+            async with self._session.request(
+                request.method, request.path_qs, data=kept, headers=headers
+            ) as upstream:
+                payload = await upstream.read()
+                self.stats.forwarded += 1
+                self.stats.bytes_down += len(payload)
+                if upstream.status != 200:  # the whole request failed: pass that on
+                    out = {k: v for k, v in upstream.headers.items() if k.lower() not in skip}
+                    return web.Response(status=upstream.status, body=payload, headers=out)
+                answer = orjson.loads(payload)
+        merged = orjson.dumps(bulk_items.merge(answer, split))
+        return web.Response(
+            body=merged,
+            content_type="application/json",
+            headers={"X-Elastic-Product": "Elasticsearch"},
+        )
 
     async def _relay_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.requests += 1

@@ -42,6 +42,31 @@ class FaultSuite:
         assert_no_live_job(run)
 
     @requires("faults")
+    def test_items_a_bulk_answer_refuses_are_resent_and_only_they(
+        self, run: ScenarioRun, fault_corpus_size: str
+    ) -> None:
+        """A mixed bulk answer, as a busy cluster gives: most items 201, every third 429 and
+        every seventh 503. Exactly the refused items are re-sent, under their own ids; an
+        accepted one is never sent again, and the job counts each document once."""
+        run.fixture.load(fault_corpus_size)
+        expected = run.fixture.expected_count()
+        with es_behind_proxy(run) as proxy, subject_env(run, **QUICK_RETRY):
+            proxy.refuse_items(r"/_bulk", 429, every=3, limit=max(3, expected // 4))
+            proxy.refuse_items(r"/_bulk", 503, every=7, limit=max(2, expected // 10))
+            run.sync()
+        faults = dict(proxy.stats.faults)
+        assert faults.get("item 429") and faults.get("item 503"), f"items refused: {faults}"
+        run.note(items_refused=faults, bulk_retries=_retries(run))
+        twice = {i: n for i, n in proxy.stats.bulk_ids.items() if n > 1}
+        assert not twice, (
+            f"{len(twice)} documents were sent again after Elasticsearch had accepted them, "
+            f"e.g. {sorted(twice)[:3]}: only the refused items of an answer are to be re-sent"
+        )
+        run.assert_index_matches()
+        run.assert_job(status="completed", indexed_document_count=expected)
+        assert_no_live_job(run)
+
+    @requires("faults")
     def test_every_kind_of_state_request_survives_503(
         self, run: ScenarioRun, fault_corpus_size: str
     ) -> None:
