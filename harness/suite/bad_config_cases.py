@@ -45,8 +45,20 @@ def _wrong_types(field: ConfigField) -> list[tuple[Any, str]]:
     return [(others[field.type], f"a {type(others[field.type]).__name__} for a {field.type}")]
 
 
+def _secret_shaped(field: ConfigField) -> list[tuple[Any, str]]:
+    """A sensitive field's own value refused: the wrong type still holding the secret (a
+    password pasted as a list, a token as a mapping). A refusal that echoes the offending
+    value shows the secret; the other kinds' values (12345) would not show a leak."""
+    if not field.sensitive:
+        return []
+    if field.type == "list":
+        return [(SECRET, "the secret as a string for a list")]
+    return [([SECRET], "a list holding the secret"), ({"value": SECRET}, "a mapping holding it")]
+
+
 def _bad_values(field: ConfigField) -> st.SearchStrategy[tuple[Any, str]]:
-    options: list[st.SearchStrategy[tuple[Any, str]]] = [st.sampled_from(_wrong_types(field))]
+    kinds = _wrong_types(field) + _secret_shaped(field)
+    options: list[st.SearchStrategy[tuple[Any, str]]] = [st.sampled_from(kinds)]
     if field.type in ("int", "float"):
         options.append(st.sampled_from([(math.nan, "NaN"), (math.inf, "infinity")]))
         if field.min_value is not None:
@@ -106,7 +118,7 @@ def every_kind(schema: ConfigSchema, valid: dict[str, Any]) -> list[BadCase]:
 
 
 def _kinds(field: ConfigField) -> list[tuple[Any, str]]:
-    kinds = _wrong_types(field)
+    kinds = _wrong_types(field) + _secret_shaped(field)
     if field.type in ("int", "float"):
         kinds += [(math.nan, "NaN"), (math.inf, "infinity")]
         if field.min_value is not None:

@@ -164,6 +164,21 @@ def _password_in_connection_error() -> None:
     PostgreSQLDataSource._where = where  # type: ignore[method-assign]
 
 
+def _sensitive_value_in_type_error() -> None:
+    """A sensitive field of the wrong type refused with its value shown: the masking
+    applied to the value's checks, forgotten in the type check before them."""
+    from connectors.config import TYPES, ConfigField
+
+    original = ConfigField.check
+
+    def check(self: Any, value: Any) -> list[str]:
+        if self.sensitive and not isinstance(value, TYPES[self.type]):
+            return [f"{self.name}: expected {self.type}, got {type(value).__name__} {value!r}"]
+        return original(self, value)
+
+    ConfigField.check = check  # type: ignore[method-assign]
+
+
 def _unknown_fields_ignored() -> None:
     """A misspelt field is dropped silently (the field it meant is then reported missing)."""
     from connectors.config import ConfigSchema
@@ -256,6 +271,7 @@ OUTCOME_VARIANTS = {
     "unknown-fields-ignored": _unknown_fields_ignored,
     "first-problem-only": _first_problem_only,
     "password-in-connection-error": _password_in_connection_error,
+    "sensitive-value-in-type-error": _sensitive_value_in_type_error,
     "new-documents-taken-for-stale": _new_documents_taken_for_stale,
     "total-count-is-indexed-count": _total_count_is_indexed_count,
     "failed-job-without-error": _failed_job_without_error,

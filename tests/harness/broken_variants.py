@@ -25,9 +25,12 @@ from connectors.sources.postgresql import source as postgresql_module
 from connectors.sources.postgresql import types as pg_types
 from connectors.sources.postgresql.source import PostgreSQLDataSource
 from tests.harness.broken_confluence import CONFLUENCE_VARIANTS
+from tests.harness.broken_identity import IDENTITY_VARIANTS
 from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
+from tests.harness.broken_rules import RULES_VARIANTS
 from tests.harness.broken_s3 import S3_VARIANTS
+from tests.harness.broken_sink import SINK_VARIANTS
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -214,6 +217,9 @@ VARIANTS = {
     **MYSQL_VARIANTS,
     **S3_VARIANTS,
     **CONFLUENCE_VARIANTS,
+    **RULES_VARIANTS,
+    **SINK_VARIANTS,
+    **IDENTITY_VARIANTS,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,
