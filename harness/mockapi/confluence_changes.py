@@ -16,10 +16,10 @@ def _now() -> str:
 
 def _new_page(
     corpus: Corpus, space_id: str, title: str, body: str | None = None,
-    parent_id: str | None = None, comments: int = 0,
+    parent_id: str | None = None, comments: int = 0, at: str | None = None,
 ) -> Page:  # fmt: skip
     corpus.next_id += 1
-    now = _now()
+    now = at or _now()
     page = Page(str(corpus.next_id), space_id, title,
                 f"<p>{title}, written later.</p>" if body is None else body, 1,
                 now, now, corpus.users[0].account_id, parent_id)  # fmt: skip
@@ -40,10 +40,10 @@ def apply_change(corpus: Corpus, change: dict[str, Any]) -> dict[str, Any]:
         page.modified_at = _now()
         page.body += f"<p>{change.get('text', 'Edited')} (version {page.version}).</p>"
         return {"id": page.id, "version": page.version, "modified_at": page.modified_at}
-    if op == "add_page":
+    if op == "add_page":  # modified_at: a time of the scenario's choosing (a cursor's own)
         page = _new_page(corpus, str(change["space_id"]), str(change.get("title", "New page")),
                          change.get("body"), change.get("parent_id"),
-                         int(change.get("comments", 0)))  # fmt: skip
+                         int(change.get("comments", 0)), change.get("modified_at"))  # fmt: skip
         return {"id": page.id, "modified_at": page.modified_at}
     if op == "touch_page":  # a new version with the same content
         page = corpus.page(str(change["id"]))

@@ -3,6 +3,7 @@ in broken_variants.py; each must fail ``scenarios/confluence`` with the problem 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -103,7 +104,25 @@ def _pages_listed_by_offset() -> None:
     confluence_read.Reader.pages = pages  # type: ignore[method-assign]
 
 
+def _cursor_strictly_after() -> None:
+    """Pages read strictly after the cursor's time: pages written later at exactly that
+    time (the same instant, or the same CQL minute) are never read."""
+    from connectors.sources.confluence import source as confluence_source
+
+    original = confluence_source.page_since
+
+    def strictly_after(reader: Any, since: str, sent: set[str]) -> AsyncIterator[Any]:
+        if since:
+            moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+            later = moment + dt.timedelta(milliseconds=1)
+            since = later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return original(reader, since, sent)
+
+    confluence_source.page_since = strictly_after  # type: ignore[assignment]
+
+
 CONFLUENCE_VARIANTS = {
+    "confluence-cursor-strictly-after": _cursor_strictly_after,
     "confluence-pages-listed-by-offset": _pages_listed_by_offset,
     "confluence-vanished-page-fails-the-sync": _vanished_page_fails_the_sync,
     "confluence-restrictions-ignored": _restrictions_ignored,
