@@ -107,7 +107,7 @@ def test_two_unmodified_runs_are_not_flagged(results):
 
 @pytest.mark.parametrize("basis", ["cpu", "ceiling"])
 def test_an_injected_slowdown_is_flagged(results, basis):
-    """Twice the CPU and twice the time: large against the noise of either basis."""
+    """Four times the CPU and the time: large against the noise of either basis."""
     done = compare(results["base"], results["slowed"], basis)
     assert done.returncode == 1, done.stdout + done.stderr
     assert SLOWED_METRICS[basis] in done.stdout
