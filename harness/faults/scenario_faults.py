@@ -56,3 +56,38 @@ def assert_no_live_job(run: ScenarioRun) -> None:
         if hit["_source"]["status"] in LIVE_STATUSES
     ]
     assert not live, f"jobs left unfinished for {run.connector_id}: {live}"
+
+
+def abandon_a_job(run: ScenarioRun) -> str:
+    """What a SIGKILL'd worker leaves behind, written as the connector protocol's state:
+    a job in progress, never heard of since 2020, under an expired lease. Its id."""
+    job = "deadbeef" + run.connector_id[-12:].replace("-", "0")
+    es_request(
+        run.es,
+        "PUT",
+        state_index.job_doc(job) + "?refresh=true",
+        {
+            "connector": {"id": run.connector_id, "index_name": run.index},
+            "job_type": "full",
+            "status": "in_progress",
+            "created_at": "2020-01-01T00:00:00+00:00",
+            "last_seen": "2020-01-01T00:00:00+00:00",
+            "worker_hostname": "a-dead-worker",
+        },
+    )
+    es_request(
+        run.es,
+        "POST",
+        state_index.connector_update(run.connector_id),
+        {
+            "doc": {
+                "sync_lease": {
+                    "job_id": job,
+                    "worker": "a-dead-worker",
+                    "acquired_at": "2020-01-01T00:00:00+00:00",
+                    "expires_at": 1.0,
+                }
+            }
+        },
+    )
+    return job

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import threading
 
-from harness import state_index
 from harness.capabilities import requires
 from harness.faults.disruption import subject_env
-from harness.faults.scenario_faults import assert_no_live_job, es_behind_proxy, source_behind_proxy
+from harness.faults.scenario_faults import (
+    abandon_a_job,
+    assert_no_live_job,
+    es_behind_proxy,
+    source_behind_proxy,
+)
 from harness.scenario import ScenarioRun
-from harness.services.es_http import es_request
 from harness.subjects import SyncOutcome
 
 NOT_BULK = r"^[A-Z]+ /(?!_bulk)"
@@ -188,36 +191,3 @@ class FaultSuite:
 def _retries(run: ScenarioRun) -> object:
     outcome = run.last_outcome
     return outcome.counts.get("bulk_retries", "?") if outcome is not None else "?"
-
-
-def abandon_a_job(run: ScenarioRun) -> None:
-    """What a SIGKILL'd worker leaves behind, written as the connector protocol's state."""
-    job = "deadbeef" + run.connector_id[-12:].replace("-", "0")
-    es_request(
-        run.es,
-        "PUT",
-        state_index.job_doc(job) + "?refresh=true",
-        {
-            "connector": {"id": run.connector_id, "index_name": run.index},
-            "job_type": "full",
-            "status": "in_progress",
-            "created_at": "2020-01-01T00:00:00+00:00",
-            "last_seen": "2020-01-01T00:00:00+00:00",
-            "worker_hostname": "a-dead-worker",
-        },
-    )
-    es_request(
-        run.es,
-        "POST",
-        state_index.connector_update(run.connector_id),
-        {
-            "doc": {
-                "sync_lease": {
-                    "job_id": job,
-                    "worker": "a-dead-worker",
-                    "acquired_at": "2020-01-01T00:00:00+00:00",
-                    "expires_at": 1.0,
-                }
-            }
-        },
-    )

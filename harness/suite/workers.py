@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
 from harness import state_index
 from harness.faults.disruption import jobs_of, slow_source, stop_process, subject_env, until
-from harness.faults.scenario_faults import assert_no_live_job
+from harness.faults.scenario_faults import abandon_a_job, assert_no_live_job
 from harness.scenario import ScenarioRun
 from harness.services.es_http import es_request
 from harness.subjects import ConnectorSpec, ServiceSubject
@@ -83,6 +84,101 @@ class WorkersSuite:
         )
         assert_no_live_job(run)
         run.note(services=SERVICES, jobs=len(queued), deleted=deleted)
+
+    def test_a_running_service_ends_a_lost_job_and_spares_a_live_one(
+        self, run: ScenarioRun, tmp_path: Path
+    ) -> None:
+        """A service with nothing queued, beside a job a dead worker left in progress and
+        a job another worker is running (heard of every half second): the service's own
+        sweep ends the lost job, with no new sync to do it, and leaves the live one. A
+        sweep that judged live jobs instead of lost ones passed every other scenario."""
+        subject = run.subject
+        if not isinstance(subject, ServiceSubject):
+            pytest.skip(f"the {subject.name} subject offers no service to start (start_service())")
+        run.fixture.load("tiny")
+        run.sync()
+        lost = abandon_a_job(run)
+        live = f"alive{run.connector_id[-12:].replace('-', '0')}"
+        log_path = tmp_path / "service.log"
+        with (
+            subject_env(run, **LEASE),
+            _heartbeating(run, live),
+            log_path.open("a") as log,
+        ):
+            known = {job["id"] for job in jobs_of(run)}
+            service = subject.start_service(run.spec(run.fixture.configuration()), log)
+            try:
+                until(
+                    lambda: _statuses(run, {lost: ""})[lost] in FINAL,
+                    JOB_WAIT_SECONDS,
+                    f"the service to end the lost job {lost}",
+                    lambda: _tails([log_path]),
+                )
+                # The sweep that ended it may not have judged the live job yet: read it once
+                # the service has begun its next tick (it marks the connector seen first).
+                ended_at = _when(jobs_of(run), lost, "completed_at")
+                until(
+                    lambda: _connector_seen(run) > ended_at,
+                    JOB_WAIT_SECONDS,
+                    "the service to finish the sweep that ended the lost job",
+                    lambda: _tails([log_path]),
+                )
+                spared = _statuses(run, {live: ""})[live]
+            finally:
+                stop_process(service)
+        ended = {job["id"]: job for job in jobs_of(run)}[lost]
+        assert ended["status"] == "error" and "lost" in (ended.get("error") or ""), (
+            f"the lost job ended {ended['status']} ({ended.get('error')}): it must be ended as lost"
+        )
+        assert spared == "in_progress", (
+            f"the service's sweep ended job {live}, which was heard of every half second: "
+            f"{spared}; only jobs not heard of for a lease's length are lost"
+        )
+        started = {job["id"] for job in jobs_of(run)} - known - {live}
+        assert not started, f"the service ran a sync nobody queued: {started}"
+        assert_no_live_job(run)
+
+
+def _when(jobs: list[dict[str, Any]], job_id: str, field: str) -> dt.datetime:
+    job = next(j for j in jobs if j["id"] == job_id)
+    return dt.datetime.fromisoformat(str(job[field]))
+
+
+def _connector_seen(run: ScenarioRun) -> dt.datetime:
+    found = es_request(run.es, "GET", state_index.connector_doc(run.connector_id))["_source"]
+    seen = found.get("last_seen")
+    return dt.datetime.fromisoformat(seen) if seen else dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+@contextmanager
+def _heartbeating(run: ScenarioRun, job_id: str) -> Iterator[None]:
+    """A job in progress under another worker, its heartbeat written every half second
+    until the block ends; then removed."""
+    document = {
+        "connector": {"id": run.connector_id, "index_name": run.index},
+        "job_type": "full",
+        "status": "in_progress",
+        "created_at": _clock_iso(minutes_ago=0),
+        "worker_hostname": "a-live-worker",
+    }
+    done = threading.Event()
+    update = f"/{state_index.JOBS}/_update/{job_id}?refresh=true"
+
+    def beat() -> None:
+        """As a worker beats: last_seen alone, so a status someone else wrote stays."""
+        while not done.wait(0.5):
+            es_request(run.es, "POST", update, {"doc": {"last_seen": _clock_iso(0)}})
+
+    first = document | {"last_seen": _clock_iso(minutes_ago=0)}
+    es_request(run.es, "PUT", f"{state_index.job_doc(job_id)}?refresh=true", first)
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(30)
+        es_request(run.es, "DELETE", f"{state_index.job_doc(job_id)}?refresh=true")
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
 from tests.harness.broken_rules import RULES_VARIANTS
 from tests.harness.broken_s3 import S3_VARIANTS
+from tests.harness.broken_service import SERVICE_VARIANTS
 from tests.harness.broken_sink import SINK_VARIANTS
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -220,6 +221,7 @@ VARIANTS = {
     **RULES_VARIANTS,
     **SINK_VARIANTS,
     **IDENTITY_VARIANTS,
+    **SERVICE_VARIANTS,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

@@ -4,6 +4,7 @@ connectors pass the same scenarios."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -222,6 +223,15 @@ CONFLUENCE_CASES = {
         "under rule 'basic: version > 9, as numbers'",
     ),
 }
+# Variants of the `connectors service` process: run under the cli subject, and put into
+# every process the run starts by tests/broken_in_subprocess (PostgreSQL suite).
+PROCESS_CASES = {
+    "service-sweep-takes-every-unleased-job": (
+        "test_a_running_service_ends_a_lost_job_and_spares_a_live_one",
+        "which was heard of every half second",
+    ),
+}
+IN_SUBPROCESS = ROOT / "tests" / "broken_in_subprocess"
 SUITES = {
     "postgresql": "scenarios/postgres/test_postgresql.py",
     "mysql": "scenarios/mysql",
@@ -239,8 +249,14 @@ def shared_services(tmp_path_factory):
 
 
 def run_suite(
-    env: dict[str, str], select: str, variant: str | None, suite: str = SUITES["postgresql"]
+    env: dict[str, str],
+    select: str,
+    variant: str | None,
+    suite: str = SUITES["postgresql"],
+    in_process: bool = True,
 ) -> subprocess.CompletedProcess:
+    """The suite's scenarios ``select`` with ``variant``: in this process's subject, or,
+    with ``in_process`` false, in every process the cli subject starts."""
     args = [
         sys.executable,
         "-m",
@@ -255,14 +271,17 @@ def run_suite(
         "local",
         "--reuse-services",
         "--subject",
-        "inprocess",
+        "inprocess" if in_process else "cli",
         "--corpus-size",
         "tiny",
         "-k",
         select,
     ]
-    if variant:
+    if variant and in_process:
         args += ["--broken-variant", variant]
+    elif variant:
+        path = os.pathsep.join([str(IN_SUBPROCESS), str(ROOT), env.get("PYTHONPATH", "")])
+        env = env | {"PYTHONPATH": path, "HARNESS_TEST_BROKEN_VARIANT": variant}
     return subprocess.run(
         args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -284,6 +303,22 @@ def test_a_broken_connector_fails_the_suite(shared_services, variant):
     assert message in output, (
         f"the failure does not name the problem {message!r}:\n{output[-3000:]}"
     )
+
+
+@pytest.mark.parametrize("variant", sorted(PROCESS_CASES))
+def test_a_broken_service_process_fails_the_suite(shared_services, variant):
+    scenario, message = PROCESS_CASES[variant]
+    done = run_suite(shared_services, scenario, variant, in_process=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, f"the suite did not fail on {variant}:\n{output[-3000:]}"
+    assert message in output, f"the failure does not name {message!r}:\n{output[-3000:]}"
+
+
+def test_the_unbroken_service_passes_the_same_scenarios(shared_services):
+    scenarios = sorted({scenario for scenario, _ in PROCESS_CASES.values()})
+    done = run_suite(shared_services, " or ".join(scenarios), None, in_process=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert f"{len(scenarios)} passed" in done.stdout
 
 
 @pytest.mark.parametrize("connector", ["postgresql", "mysql", "s3", "confluence"])
