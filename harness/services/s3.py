@@ -64,6 +64,9 @@ class S3Endpoint:
     # Whether a wrong key or signature is refused: AWS, MinIO and our local moto (after
     # ``require_signatures``) refuse; moto in Docker takes anything.
     checks_signatures: bool = True
+    # Local moto only: a file whose ISO time, while it holds one, stamps every object
+    # written (s3_clock/sitecustomize.py). A store whose clock we cannot stop has none.
+    clock_file: str | None = None
 
     @property
     def host(self) -> str:
@@ -139,6 +142,9 @@ def require_signatures(url: str, region: str) -> tuple[Secret, Secret]:
     return Secret(key["AccessKeyId"]), Secret(key["SecretAccessKey"])
 
 
+CLOCK_HOOK = Path(__file__).parent / "s3_clock"  # its sitecustomize stops moto's clock
+
+
 def _generated_keys() -> tuple[Secret, Secret]:
     """moto takes any keys; generated ones keep the connector honest about signing."""
     return Secret("AKIA" + secrets.token_hex(8).upper()), Secret(secrets.token_urlsafe(30))
@@ -165,13 +171,17 @@ class LocalS3(LocalService):
     def launch(cls, prepared: tuple[str, Secret, Secret], workdir: Path, port: int) -> Launch:
         region, access, secret = prepared
         url = f"http://{LOOPBACK}:{port}"
-        endpoint = S3Endpoint(url, region, access, secret, moto_version(), "local", False)
+        clock = workdir / "clock"
+        endpoint = S3Endpoint(
+            url, region, access, secret, moto_version(), "local", False, str(clock)
+        )
         return Launch(
             [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
             {
                 "PATH": "/usr/bin:/bin",
-                "PYTHONPATH": ":".join(p for p in sys.path if p),
+                "PYTHONPATH": ":".join([str(CLOCK_HOOK), *(p for p in sys.path if p)]),
                 "HOME": str(workdir),
+                "HARNESS_S3_CLOCK_FILE": str(clock),
             },
             endpoint,
             f"moto S3 {endpoint.version} on {url}",

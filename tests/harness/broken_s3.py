@@ -4,6 +4,7 @@ message naming the problem."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -69,7 +70,24 @@ def _listing_stops_after_the_first_page() -> None:
     s3_client.S3Client.list_objects = list_objects  # type: ignore[method-assign]
 
 
+def _cursor_strictly_after() -> None:
+    """Objects read strictly after the cursor's second: objects written later within that
+    second (S3 lists whole seconds) are never read."""
+    original = s3_module.S3DataSource.get_docs_incrementally
+
+    def strictly_after(self: Any, cursor: Any) -> Any:
+        since = (cursor or {}).get("objects") or {}
+        if since.get("value"):
+            moment = dt.datetime.fromisoformat(since["value"].replace("Z", "+00:00"))
+            later = (moment + dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            cursor = {**cursor, "objects": {"value": later, "ids": []}}
+        return original(self, cursor)
+
+    s3_module.S3DataSource.get_docs_incrementally = strictly_after  # type: ignore[method-assign]
+
+
 S3_VARIANTS = {
+    "s3-cursor-strictly-after": _cursor_strictly_after,
     "s3-listing-stops-after-the-first-page": _listing_stops_after_the_first_page,
     "s3-rule-extensions-case-sensitive": _rule_extensions_case_sensitive,
     "s3-body-truncated-at-64kb": _body_truncated_at_64_kb,
