@@ -89,19 +89,23 @@ def test_a_scaffolded_project_collects_at_once_and_says_what_to_write_next(
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    # The author's shell, not ours: a PYTHONPATH naming a harness checkout (a stress run
+    # started from a worktree set one) puts its `fixtures` package before the project's,
+    # and the project's own `fixtures.acme_crm` cannot be imported.
+    author = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env_dir = tmp_path_factory.mktemp("venv")
     venv.create(env_dir, system_site_packages=True)
     python = str(env_dir / "bin" / "python")
     installed = subprocess.run(
         [python, "-m", "pip", "install", "-q", "--no-deps", "-e", str(project)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=author,
     )  # fmt: skip
     assert installed.returncode == 0, installed.stderr[-2000:]
     run = subprocess.run(
         [python, "-m", "pytest", "scenarios/acme_crm", "-p", "no:cacheprovider", "-q",
          "-rf", "--backend", "external", "--es-url", es_endpoint.url, "--subject", "inprocess"],
         cwd=project, capture_output=True, text=True, timeout=600, check=False,
-        env=os.environ | {"HARNESS_PG_DSN": pg_endpoint.dsn(), "COLUMNS": "400"},
+        env=author | {"HARNESS_PG_DSN": pg_endpoint.dsn(), "COLUMNS": "400"},
     )  # fmt: skip
     summary = run.stdout.splitlines()[-1]
     assert run.returncode == 1 and " failed" in summary and "error" not in summary, (
