@@ -25,6 +25,7 @@ from connectors.sources.postgresql import source as postgresql_module
 from connectors.sources.postgresql import types as pg_types
 from connectors.sources.postgresql.source import PostgreSQLDataSource
 from tests.harness.broken_confluence import CONFLUENCE_VARIANTS
+from tests.harness.broken_engine import ENGINE_VARIANTS
 from tests.harness.broken_identity import IDENTITY_VARIANTS
 from tests.harness.broken_mysql import MYSQL_VARIANTS
 from tests.harness.broken_outcomes import OUTCOME_VARIANTS
@@ -222,6 +223,7 @@ VARIANTS = {
     **SINK_VARIANTS,
     **IDENTITY_VARIANTS,
     **SERVICE_VARIANTS,
+    **ENGINE_VARIANTS,
     "no-stale-deletion": lambda: setattr(sync_module, "_delete_stale", _no_stale_deletion),
     "duplicate-ids": _duplicate_ids,
     "dropped-last-batch": _dropped_last_batch,

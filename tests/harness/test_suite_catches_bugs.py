@@ -98,6 +98,12 @@ CASES = {
         "an incremental sync whose read failed reported success",
     ),
     "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
+    "known-ids-taken-for-unchanged": ("test_updates", "documents differ field by field"),
+    "new-ids-taken-for-unchanged": ("test_inserts", "missing (in the source, not in the index)"),
+    "future-cursor-restarts": (
+        "test_cursor_from_the_future_yields_nothing",
+        "a sync of an unchanged source wrote to",
+    ),
     "duplicate-ids": ("test_full_sync", "duplicates (the same source document under two ids)"),
     "dropped-last-batch": ("test_full_sync", "missing (in the source, not in the index)"),
     "wrong-type-conversion": ("test_full_sync", "price: expected"),
@@ -210,6 +216,10 @@ CONFLUENCE_CASES = {
     "confluence-restrictions-ignored": (DLS_SCENARIO, "LEAK: user"),
     "confluence-restricting-groups-not-expanded": (DLS_SCENARIO, "MISS: user"),
     "confluence-identities-in-the-content-index": (DLS_SCENARIO, "identities belong in"),
+    "bad-rules-dropped": (
+        "test_a_wrong_rule_is_refused_by_name_and_deletes_nothing",
+        "a sync under the wrong rule 'a basic rule that is not one' reported success",
+    ),
     # The basic sync rules (tests/harness/broken_rules.py), through the Confluence fixture's
     # rule cases.
     "rules-in-list-order": (RULES_SCENARIO, "under rule 'basic: ordered, default exclude'"),
