@@ -19,6 +19,7 @@ connector they do not serve: a pending one (not theirs to run) and a quiet one i
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import threading
 from collections.abc import Iterator
@@ -75,6 +76,7 @@ class WorkersSuite:
             f"jobs queued for three services ended {statuses}:\n{_errors(jobs)}\n{_tails(logs)}"
         )
         _assert_each_started_once(queued, logs)
+        _assert_one_at_a_time([jobs[job_id] for job_id in queued])
         run.assert_index_matches()
         deleted = sum(int(jobs[j].get("deleted_document_count") or 0) for j in queued)
         expected_deleted = len(first.deleted) + len(second.deleted)
@@ -258,6 +260,26 @@ def _assert_each_started_once(queued: list[str], logs: list[Path]) -> None:
     starts = {job_id: len(re.findall(rf"sync job {job_id}\b", text)) for job_id in queued}
     assert all(count == 1 for count in starts.values()), (
         f"times each job was started by the three services: {starts}\n{_tails(logs)}"
+    )
+
+
+def _assert_one_at_a_time(jobs: list[dict[str, Any]]) -> None:
+    """From the job records: no job of the connector started before the one before it
+    ended. Concurrent runs of one connector still converge (a second delete of a stale
+    document finds nothing), so only the records' times show them."""
+    spans = sorted(
+        (dt.datetime.fromisoformat(str(j["started_at"])),
+         dt.datetime.fromisoformat(str(j["completed_at"])), j["id"])
+        for j in jobs
+    )  # fmt: skip
+    overlapping = [
+        f"{later[2]} started at {later[0]}, before {earlier[2]} ended at {earlier[1]}"
+        for earlier, later in itertools.pairwise(spans)
+        if later[0] < earlier[1]
+    ]
+    assert not overlapping, (
+        "jobs of one connector ran at the same time (one sync per connector must run at a "
+        "time): " + "; ".join(overlapping)
     )
 
 

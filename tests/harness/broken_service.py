@@ -31,4 +31,19 @@ def _sweep_takes_every_unleased_job() -> None:
     setattr(service, "reclaim_lost_jobs", every_unleased)  # noqa: B010
 
 
-SERVICE_VARIANTS = {"service-sweep-takes-every-unleased-job": _sweep_takes_every_unleased_job}
+def _stop_waits_for_the_job() -> None:
+    """SIGTERM heard, but the running job is finished first: a stop takes as long as the
+    longest sync, and a supervisor's kill timeout ends it mid-write instead."""
+    original = getattr(service, "run_job")  # noqa: B009
+
+    async def run_to_the_end(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("stopping", None)
+        return await original(*args, **kwargs)
+
+    setattr(service, "run_job", run_to_the_end)  # noqa: B010
+
+
+SERVICE_VARIANTS = {
+    "service-sweep-takes-every-unleased-job": _sweep_takes_every_unleased_job,
+    "service-stop-waits-for-the-job": _stop_waits_for_the_job,
+}

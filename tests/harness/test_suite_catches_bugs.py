@@ -237,9 +237,21 @@ CONFLUENCE_CASES = {
         "under rule 'basic: version > 9, as numbers'",
     ),
 }
-# Variants of the `connectors service` process: run under the cli subject, and put into
-# every process the run starts by tests/broken_in_subprocess (PostgreSQL suite).
+# Variants that must live in the processes the cli subject starts (a service, a killed
+# sync): put there by tests/broken_in_subprocess (PostgreSQL suite).
 PROCESS_CASES = {
+    "service-stop-waits-for-the-job": (
+        "test_a_service_stopped_mid_job_suspends_it_and_the_next_resumes_it",
+        "assert 'completed' == 'suspended'",
+    ),
+    "no-heartbeat-reclaim": (
+        "test_a_sync_killed_mid_sync_is_given_up_and_the_next_converges",
+        "jobs left unfinished",
+    ),
+    "no-per-connector-lease": (
+        "test_three_services_run_queued_jobs_once_each_one_at_a_time",
+        "jobs of one connector ran at the same time",
+    ),
     "service-sweep-takes-every-unleased-job": (
         "test_a_running_service_ends_a_lost_job_and_spares_a_live_one",
         "which was heard of every half second",
@@ -320,7 +332,7 @@ def test_a_broken_connector_fails_the_suite(shared_services, variant):
 
 
 @pytest.mark.parametrize("variant", sorted(PROCESS_CASES))
-def test_a_broken_service_process_fails_the_suite(shared_services, variant):
+def test_a_broken_process_fails_the_suite(shared_services, variant):
     scenario, message = PROCESS_CASES[variant]
     done = run_suite(shared_services, scenario, variant, in_process=False)
     output = done.stdout + done.stderr
@@ -328,7 +340,7 @@ def test_a_broken_service_process_fails_the_suite(shared_services, variant):
     assert message in output, f"the failure does not name {message!r}:\n{output[-3000:]}"
 
 
-def test_the_unbroken_service_passes_the_same_scenarios(shared_services):
+def test_the_unbroken_processes_pass_the_same_scenarios(shared_services):
     scenarios = sorted({scenario for scenario, _ in PROCESS_CASES.values()})
     done = run_suite(shared_services, " or ".join(scenarios), None, in_process=False)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
