@@ -76,3 +76,74 @@ ENGINE_VARIANTS = {
     "future-cursor-restarts": _future_cursor_restarts,
     "bad-rules-dropped": _bad_rules_dropped,
 }
+
+
+def _index_made_by_the_first_write() -> None:
+    """No index created up front: Elasticsearch makes one at the first bulk write, so an
+    empty source leaves no index at all (and a searcher's query fails)."""
+    from connectors import sync
+
+    async def nothing(*_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    sync.ensure_index = nothing
+
+
+def _cut_read_taken_for_the_end() -> None:
+    """A read that breaks off is taken for the end of the data: the sync completes with
+    what it read, and the rest is deleted as stale. The mass-delete guard alone stops this
+    on its own (a read cut at 4 kB leaves most documents unseen), so the variant has no
+    guard either: the scenario must catch the deletion itself."""
+    from connectors.sources.postgresql.source import PostgreSQLDataSource
+    from tests.harness.broken_outcomes import OUTCOME_VARIANTS
+
+    OUTCOME_VARIANTS["mass-delete-unguarded"]()
+
+    def quietly(read: Any) -> Any:
+        async def ended(self: Any, *args: Any) -> Any:
+            try:
+                async for item in read(self, *args):
+                    yield item
+            except Exception:  # the bug: any error ends the read as if it were complete
+                return
+
+        return ended
+
+    for name in ("get_docs", "get_versions", "get_docs_by_ids"):
+        setattr(PostgreSQLDataSource, name, quietly(getattr(PostgreSQLDataSource, name)))
+
+
+def _version_is_the_row_version() -> None:
+    """The row's transaction id (PostgreSQL's xmin) taken for its version: a row changed
+    and changed back is written again, though nothing in it differs."""
+    from psycopg import sql
+
+    from connectors.sources.postgresql.queries import Plan
+
+    documents, versions = Plan.documents, Plan.select_versions
+
+    def rewrite(query: sql.Composed, *swaps: tuple[str, str]) -> sql.SQL:
+        text = query.as_string(None)
+        for old, new in swaps:
+            assert old in text, f"the query no longer holds {old!r}: {text}"
+            text = text.replace(old, new)
+        return sql.SQL(text)
+
+    def documents_by_xmin(self: Any, *args: Any, **kwargs: Any) -> sql.SQL:
+        return rewrite(documents(self, *args, **kwargs),
+                       ("row_to_json(x)::text AS document", "row_to_json(x)::text AS document, "
+                        "t.xmin::text AS row_version"),
+                       ("md5(d.document)", "d.row_version"))  # fmt: skip
+
+    def versions_by_xmin(self: Any) -> sql.SQL:
+        return rewrite(versions(self), ("md5(row_to_json(x)::text)", "t.xmin::text"))
+
+    Plan.documents = documents_by_xmin  # type: ignore[method-assign,assignment]
+    Plan.select_versions = versions_by_xmin  # type: ignore[method-assign,assignment]
+
+
+ENGINE_VARIANTS |= {
+    "index-made-by-the-first-write": _index_made_by_the_first_write,
+    "cut-read-taken-for-the-end": _cut_read_taken_for_the_end,
+    "version-is-the-row-version": _version_is_the_row_version,
+}

@@ -100,6 +100,15 @@ CASES = {
     "no-stale-deletion": ("test_deletions", "extra (in the index, not in the source"),
     "known-ids-taken-for-unchanged": ("test_updates", "documents differ field by field"),
     "new-ids-taken-for-unchanged": ("test_inserts", "missing (in the source, not in the index)"),
+    "index-made-by-the-first-write": ("test_empty_source", "no such index"),
+    "cut-read-taken-for-the-end": (
+        "test_a_source_connection_cut_mid_read_fails_cleanly_then_converges",
+        "missing (in the source, not in the index)",
+    ),
+    "version-is-the-row-version": (
+        "test_a_change_and_its_revert_write_nothing",
+        "a sync of an unchanged source wrote to",
+    ),
     "future-cursor-restarts": (
         "test_cursor_from_the_future_yields_nothing",
         "a sync of an unchanged source wrote to",
