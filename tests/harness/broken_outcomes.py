@@ -263,6 +263,8 @@ OUTCOME_VARIANTS = {
     "no-per-connector-lease": _no_per_connector_lease,
     "retry-with-new-ids": _retry_with_new_ids,
     "bulk-not-retried-when-unreachable": _bulk_not_retried_when_unreachable,
+    # The same bug met by a frozen node: the request times out instead of being refused.
+    "bulk-timeout-not-retried": _bulk_not_retried_when_unreachable,
     "mass-delete-unguarded": _mass_delete_unguarded,
     "cursor-strictly-greater": _cursor_strictly_greater,
     "cursor-from-the-last-row-read": _cursor_from_the_last_row_read,

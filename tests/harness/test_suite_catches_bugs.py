@@ -45,6 +45,10 @@ CASES = {
         "test_elasticsearch_killed_and_restarted_mid_sync_loses_nothing",
         "a sync failed over an Elasticsearch restart",
     ),
+    "bulk-timeout-not-retried": (
+        "test_elasticsearch_frozen_past_the_request_timeout_is_waited_out",
+        "a sync failed over a 8s freeze",
+    ),
     "mass-delete-unguarded": (
         "test_an_emptied_source_is_guarded_then_emptied_on_request",
         "deleted every document of the index without the override",
