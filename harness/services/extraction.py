@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import defaults
+from harness.services.code_digest import harness_code
 from harness.services.http_endpoint import HttpEndpoint
 from harness.services.kind import ContainerSpec, ServiceConfig, option
 from harness.services.own_server import OwnServer, OwnServerKind
@@ -111,4 +112,4 @@ class ExtractionKind(OwnServerKind):
         )
 
     def reuse_key(self, config: ExtractionConfig) -> str:
-        return f"local extraction {config.max_bytes}"
+        return f"local extraction {config.max_bytes} code {harness_code()}"

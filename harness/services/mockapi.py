@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import defaults
 from harness.services.base import ServiceError
+from harness.services.code_digest import harness_code
 from harness.services.http_endpoint import HttpEndpoint
 from harness.services.kind import ServiceConfig, option
 from harness.services.own_server import OwnServer, OwnServerKind
@@ -86,4 +87,4 @@ class MockApiKind(OwnServerKind):
     server = LocalMockApi
 
     def reuse_key(self, config: MockApiConfig) -> str:
-        return f"local mockapi {LocalMockApi.local_version()}"
+        return f"local mockapi {LocalMockApi.local_version()} code {harness_code()}"

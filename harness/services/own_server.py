@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.services.base import ServiceError
+from harness.services.code_digest import harness_code
 from harness.services.kind import ServiceConfig, ServiceKind
 from harness.services.local import Launch, LocalService
 from harness.services.ports import LOOPBACK
@@ -66,6 +67,10 @@ class OwnServerKind(ServiceKind):
     """Local (``server.start``) or attached by URL (``config.url``)."""
 
     server: ClassVar[type[OwnServer]]
+
+    def reuse_key(self, config: Any) -> str:
+        """Our code is the server: another build of it is another server."""
+        return f"local {self.name} code {harness_code()}"
 
     def start_local(self, config: ServiceConfig, *, detached: bool) -> OwnServer:
         return self.server.start(config, detached=detached)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from harness import defaults
 from harness.services.base import Secret, ServiceError
+from harness.services.code_digest import harness_code
 from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
 from harness.services.local import Launch, LocalService
 from harness.services.ports import LOOPBACK
@@ -253,7 +254,7 @@ class S3Kind(ServiceKind):
             check_moto(endpoint.url)
 
     def reuse_key(self, config: S3Config) -> str:
-        return f"local s3 moto {moto_version()}"
+        return f"local s3 moto {moto_version()} code {harness_code()}"  # its clock hook
 
     def local_version(self, config: S3Config) -> str | None:
         version = moto_version()
