@@ -172,7 +172,7 @@ class LocalS3(LocalService):
     def launch(cls, prepared: tuple[str, Secret, Secret], workdir: Path, port: int) -> Launch:
         region, access, secret = prepared
         url = f"http://{LOOPBACK}:{port}"
-        clock = workdir / "clock"
+        clock = workdir / "s3-clock"  # s3_clock/sitecustomize.py reads it, in its cwd
         endpoint = S3Endpoint(
             url, region, access, secret, moto_version(), "local", False, str(clock)
         )
@@ -182,7 +182,6 @@ class LocalS3(LocalService):
                 "PATH": "/usr/bin:/bin",
                 "PYTHONPATH": ":".join([str(CLOCK_HOOK), *(p for p in sys.path if p)]),
                 "HOME": str(workdir),
-                "HARNESS_S3_CLOCK_FILE": str(clock),
             },
             endpoint,
             f"moto S3 {endpoint.version} on {url}",
