@@ -50,17 +50,17 @@ class StressPlan:
     junit: str | None = None  # with command: the glob of the JUnit files it writes
 
     def check(self) -> None:
-        if self.command is not None:
-            self._check_command()
-            return
-        if self.junit is not None:
-            raise StressError("--junit names what a --command writes; pass --command too")
         if self.runs < 1:
             raise StressError(f"--runs must be at least 1, not {self.runs}")
         if self.hog_factor < 0:
             raise StressError(
                 f"--hog must be 0 or more busy processes per core, not {self.hog_factor}"
             )
+        if self.command is not None:
+            self._check_command()
+            return
+        if self.junit is not None:
+            raise StressError("--junit names what a --command writes; pass --command too")
         if self.shuffle and importlib.util.find_spec("pytest_randomly") is None:
             raise StressError(
                 "random order needs pytest-randomly: pip install 'connectors-harness[stress]' "
@@ -80,12 +80,6 @@ class StressPlan:
             )
         if self.workers:
             raise StressError("--workers is pytest's -n; with --command, put -n in the command")
-        if self.runs < 1:
-            raise StressError(f"--runs must be at least 1, not {self.runs}")
-        if self.hog_factor < 0:
-            raise StressError(
-                f"--hog must be 0 or more busy processes per core, not {self.hog_factor}"
-            )
 
 
 @dataclass

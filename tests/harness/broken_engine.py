@@ -119,24 +119,18 @@ def _version_is_the_row_version() -> None:
     from psycopg import sql
 
     from connectors.sources.postgresql.queries import Plan
+    from tests.harness.broken_identity import rewritten
 
     documents, versions = Plan.documents, Plan.select_versions
 
-    def rewrite(query: sql.Composed, *swaps: tuple[str, str]) -> sql.SQL:
-        text = query.as_string(None)
-        for old, new in swaps:
-            assert old in text, f"the query no longer holds {old!r}: {text}"
-            text = text.replace(old, new)
-        return sql.SQL(text)
-
     def documents_by_xmin(self: Any, *args: Any, **kwargs: Any) -> sql.SQL:
-        return rewrite(documents(self, *args, **kwargs),
+        return rewritten(documents(self, *args, **kwargs),
                        ("row_to_json(x)::text AS document", "row_to_json(x)::text AS document, "
                         "t.xmin::text AS row_version"),
                        ("md5(d.document)", "d.row_version"))  # fmt: skip
 
     def versions_by_xmin(self: Any) -> sql.SQL:
-        return rewrite(versions(self), ("md5(row_to_json(x)::text)", "t.xmin::text"))
+        return rewritten(versions(self), ("md5(row_to_json(x)::text)", "t.xmin::text"))
 
     Plan.documents = documents_by_xmin  # type: ignore[method-assign,assignment]
     Plan.select_versions = versions_by_xmin  # type: ignore[method-assign,assignment]

@@ -14,6 +14,15 @@ from connectors.sources.mysql import queries as mysql_plans
 from connectors.sources.postgresql import queries as pg_queries
 
 
+def rewritten(query: sql.Composed, *swaps: tuple[str, str]) -> sql.SQL:
+    """A PostgreSQL plan's query with text swapped, each swap required to apply."""
+    text = query.as_string(None)
+    for old, new in swaps:
+        assert old in text, f"the query no longer holds {old!r}: {text}"
+        text = text.replace(old, new)
+    return sql.SQL(text)
+
+
 def _pg_key_sorted_by_name() -> None:
     """Key columns taken in name order, not the primary key's own order."""
     original = pg_queries._primary_keys
@@ -31,18 +40,13 @@ def _pg_version_from_values_run_together() -> None:
     joined = "md5((SELECT string_agg(value, '') FROM json_each_text({})))"
     documents, versions = pg_queries.Plan.documents, pg_queries.Plan.select_versions
 
-    def rewrite(query: sql.Composed, old: str, new: str) -> sql.SQL:
-        text = query.as_string(None)
-        assert old in text, f"the query no longer holds {old!r}: {text}"
-        return sql.SQL(text.replace(old, new))
-
     def documents_joined(self: Any, *args: Any, **kwargs: Any) -> sql.SQL:
-        return rewrite(documents(self, *args, **kwargs), "md5(d.document)",
-                       joined.format("d.document::json"))  # fmt: skip
+        return rewritten(documents(self, *args, **kwargs),
+                         ("md5(d.document)", joined.format("d.document::json")))  # fmt: skip
 
     def versions_joined(self: Any) -> sql.SQL:
         old = "md5(row_to_json(x)::text)"
-        return rewrite(versions(self), old, joined.format("row_to_json(x)"))
+        return rewritten(versions(self), (old, joined.format("row_to_json(x)")))
 
     pg_queries.Plan.documents = documents_joined  # type: ignore[method-assign,assignment]
     pg_queries.Plan.select_versions = versions_joined  # type: ignore[method-assign,assignment]
