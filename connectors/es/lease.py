@@ -65,15 +65,21 @@ async def acquire(client: EsClient, connector_id: str, job_id: str, ttl: float) 
     job whose live lease it is (whatever that job's id: the same job run by another
     worker is held just the same)."""
     token = secrets.token_hex(8)
+    replaced: Lease | None = None
     for _ in range(ATTEMPTS):
         hit = await client.get(index=CONNECTORS_INDEX, id=connector_id)
         current = current_lease(hit)
+        if current is not None and current.token == token:
+            # Our write landed but its answer was lost: the request timed out, and its
+            # retry conflicted with the write itself. The lease is ours.
+            return Grant(connector_id, job_id, token, replaced)
         if current and current.is_live and not await _job_ended(client, current.job_id):
             raise LeaseHeld(
                 f"connector {connector_id!r} is being synced by job {current.job_id} on "
                 f"{current.worker} (since {current.acquired_at}); one sync per connector "
                 "runs at a time: wait for it, or cancel it with `connectors cancel`"
             )
+        replaced = current
         try:
             await _write(client, hit, _lease(job_id, token, ttl))
         except ConflictError:

@@ -154,6 +154,22 @@ class ConnectorStore:
             after = {"search_after": hits[-1]["sort"]}
 
 
+def _carries(source: dict[str, Any], fields: JobFields) -> bool:
+    """Whether a job document holds every field of a write, ``last_seen`` aside. The
+    writes it judges carry a timestamp of their own (``started_at``, ``completed_at``) or
+    a status and reason only this job's worker writes."""
+    written = {key: value for key, value in fields.items() if key != "last_seen"}
+    return _holds(source, written)
+
+
+def _holds(found: Any, wanted: Any) -> bool:
+    """A partial update merges objects into what was there, so an object written is held
+    when each of its fields is; anything else must be equal."""
+    if isinstance(wanted, dict):
+        return isinstance(found, dict) and all(_holds(found.get(k), v) for k, v in wanted.items())
+    return bool(found == wanted)
+
+
 def _claimed() -> JobFields:
     return {
         "status": JobStatus.IN_PROGRESS,
@@ -222,9 +238,18 @@ class JobStore:
     ) -> JobDoc | None:
         """Write ``fields`` only while the job's status is one of ``expected``: None once
         written, else the job as it is (whoever changed its status meanwhile won). A
-        conflict with a write that kept the status (a heartbeat) is written again."""
+        conflict with a write that kept the status (a heartbeat) is written again.
+
+        A conflict may also be this very write: it landed, its answer was lost (a
+        timeout), and the retry conflicted with it. The job then carries every field
+        written (but ``last_seen``, which our own heartbeat may have moved since), and
+        that is our write, not someone else's: taking it for a rival's would strand a
+        claimed job, or report a completed one as taken and skip its cursor."""
+        conflicted = False
         for _ in range(defaults.STATE_RETRY_ON_CONFLICT):
             hit = await self.client.get(index=JOBS_INDEX, id=job_id)
+            if conflicted and _carries(hit["_source"], fields):
+                return None
             if hit["_source"]["status"] not in expected:
                 return JobDoc.from_hit(job_id, hit["_source"])
             try:
@@ -237,6 +262,7 @@ class JobStore:
                     refresh=True,
                 )
             except ConflictError:
+                conflicted = True
                 continue
             return None
         raise ConflictError(409, f"sync job {job_id} kept changing while its end was written")
