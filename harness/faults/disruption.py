@@ -17,6 +17,7 @@ from typing import Any
 from harness import state_index
 from harness.faults.proxy import FaultProxy
 from harness.faults.scenario_faults import source_behind_proxy
+from harness.load import Load
 from harness.scenario import ScenarioRun
 from harness.services.es_http import EsHttpError, es_request
 from harness.services.kind import DisruptableService
@@ -193,6 +194,21 @@ def jobs_of(run: ScenarioRun) -> list[dict[str, Any]]:
 
 def job_status(run: ScenarioRun, job_id: str) -> str | None:
     return next((j["status"] for j in jobs_of(run) if j["id"] == job_id), None)
+
+
+QUICK_HEARTBEAT_SECONDS = 0.5
+QUICK_LEASE_SECONDS = 3.0
+
+
+def quick_lease(load: Load | None = None) -> dict[str, str]:
+    """The lease a scenario gives the services it starts: a lost job is seen within
+    seconds, and a live job's heartbeat (a read and two refreshed writes) is never later
+    than the lease on a busy machine: both scale with the measured load (harness.load)."""
+    load = load or Load.now()
+    return {
+        "CONNECTORS_HEARTBEAT_SECONDS": f"{load.scaled(QUICK_HEARTBEAT_SECONDS):.2f}",
+        "CONNECTORS_LEASE_SECONDS": f"{load.scaled(QUICK_LEASE_SECONDS):.2f}",
+    }
 
 
 def lease_expired(run: ScenarioRun) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from harness.load import Load
 from harness.services.base import ServiceError, ServiceStartError
 from harness.services.ports import free_port, require_free
 from harness.services.privileges import ServiceUser, current_user, service_user
@@ -138,11 +139,13 @@ class LocalService(ABC):
         )
         if how.detached:  # the dir lives as long as the service, not as long as this process
             workdir.set_owner(process.pid)
+        load = Load.now()  # a slow start on a starved machine is not a broken server
+        what = launch.what if load.factor == 1 else f"{launch.what} (deadline {load.says()})"
         try:
             final = WaitFor(
-                launch.what,
+                what,
                 lambda: cls.ready(launch.endpoint),
-                timeout=float(how.config.startup_timeout),
+                timeout=load.scaled(float(how.config.startup_timeout)),
             ).run(exited=process.exit_code, log_tail=process.log_tail)
         except BaseException:
             process.stop(grace=10)

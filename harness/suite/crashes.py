@@ -25,6 +25,7 @@ from harness.faults.disruption import (
     jobs_of,
     lease_expired,
     on_elasticsearch,
+    quick_lease,
     slow_source,
     stop_process,
     subject_env,
@@ -45,7 +46,6 @@ QUICK_RETRY = {
     "CONNECTORS_ES_RETRY_BACKOFF_SECONDS": "0.05",
     "CONNECTORS_ES_RETRY_BACKOFF_CAP_SECONDS": "1",
 }
-LEASE = {"CONNECTORS_HEARTBEAT_SECONDS": "0.5", "CONNECTORS_LEASE_SECONDS": "3"}
 
 PrivateService = Callable[[str], DisruptableService]
 
@@ -115,7 +115,7 @@ class CrashSuite:
             pytest.skip(f"the {subject.name} subject offers no sync process to kill (start())")
         run.fixture.load(fault_corpus_size)
         log_path = tmp_path / "sync.log"
-        with slow_source(run) as (source, configuration), subject_env(run, **LEASE):
+        with slow_source(run) as (source, configuration), subject_env(run, **quick_lease()):
             with log_path.open("a") as log:
                 process = subject.start(run.spec(configuration), log)
                 try:

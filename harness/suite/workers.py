@@ -30,7 +30,14 @@ from typing import IO, Any
 import pytest
 
 from harness import state_index
-from harness.faults.disruption import jobs_of, slow_source, stop_process, subject_env, until
+from harness.faults.disruption import (
+    jobs_of,
+    quick_lease,
+    slow_source,
+    stop_process,
+    subject_env,
+    until,
+)
 from harness.faults.scenario_faults import abandon_a_job, assert_no_live_job
 from harness.scenario import ScenarioRun
 from harness.services.es_http import es_request
@@ -39,7 +46,6 @@ from harness.subjects import ConnectorSpec, ServiceSubject
 SERVICES = 3
 FINAL = ("completed", "error", "canceled")
 JOB_WAIT_SECONDS = 300
-LEASE = {"CONNECTORS_HEARTBEAT_SECONDS": "0.5", "CONNECTORS_LEASE_SECONDS": "3"}
 
 
 class WorkersSuite:
@@ -54,7 +60,7 @@ class WorkersSuite:
         logs = [tmp_path / f"service-{n}.log" for n in range(SERVICES)]
         stem = run.connector_id[-12:].replace("-", "0")
         queued = [f"shared{stem}{n}" for n in range(5)]
-        with slow_source(run) as (_source, configuration), subject_env(run, **LEASE):
+        with slow_source(run) as (_source, configuration), subject_env(run, **quick_lease()):
             spec = run.spec(configuration)
             with _foreign_jobs(run) as foreign, _services(subject, spec, logs):
                 first = run.fixture.mutate(update=0.1, delete=0.1, insert=0.1)
@@ -91,7 +97,7 @@ class WorkersSuite:
         self, run: ScenarioRun, tmp_path: Path
     ) -> None:
         """A service with nothing queued, beside a job a dead worker left in progress and
-        a job another worker is running (heard of every half second): the service's own
+        a job another worker is running (heard of at each heartbeat): the service's own
         sweep ends the lost job, with no new sync to do it, and leaves the live one. A
         sweep that judged live jobs instead of lost ones passed every other scenario."""
         subject = run.subject
@@ -102,9 +108,10 @@ class WorkersSuite:
         lost = abandon_a_job(run)
         live = f"alive{run.connector_id[-12:].replace('-', '0')}"
         log_path = tmp_path / "service.log"
+        lease = quick_lease()
         with (
-            subject_env(run, **LEASE),
-            _heartbeating(run, live),
+            subject_env(run, **lease),
+            _heartbeating(run, live, float(lease["CONNECTORS_HEARTBEAT_SECONDS"])),
             log_path.open("a") as log,
         ):
             known = {job["id"] for job in jobs_of(run)}
@@ -133,7 +140,7 @@ class WorkersSuite:
             f"the lost job ended {ended['status']} ({ended.get('error')}): it must be ended as lost"
         )
         assert spared == "in_progress", (
-            f"the service's sweep ended job {live}, which was heard of every half second: "
+            f"the service's sweep ended job {live}, which was heard of at each heartbeat: "
             f"{spared}; only jobs not heard of for a lease's length are lost"
         )
         started = {job["id"] for job in jobs_of(run)} - known - {live}
@@ -153,9 +160,9 @@ def _connector_seen(run: ScenarioRun) -> dt.datetime:
 
 
 @contextmanager
-def _heartbeating(run: ScenarioRun, job_id: str) -> Iterator[None]:
-    """A job in progress under another worker, its heartbeat written every half second
-    until the block ends; then removed."""
+def _heartbeating(run: ScenarioRun, job_id: str, every: float) -> Iterator[None]:
+    """A job in progress under another worker, its heartbeat written every ``every``
+    seconds (as the services' own) until the block ends; then removed."""
     document = {
         "connector": {"id": run.connector_id, "index_name": run.index},
         "job_type": "full",
@@ -168,7 +175,7 @@ def _heartbeating(run: ScenarioRun, job_id: str) -> Iterator[None]:
 
     def beat() -> None:
         """As a worker beats: last_seen alone, so a status someone else wrote stays."""
-        while not done.wait(0.5):
+        while not done.wait(every):
             es_request(run.es, "POST", update, {"doc": {"last_seen": _clock_iso(0)}})
 
     first = document | {"last_seen": _clock_iso(minutes_ago=0)}

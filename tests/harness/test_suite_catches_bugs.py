@@ -267,7 +267,7 @@ PROCESS_CASES = {
     ),
     "service-sweep-takes-every-unleased-job": (
         "test_a_running_service_ends_a_lost_job_and_spares_a_live_one",
-        "which was heard of every half second",
+        "which was heard of at each heartbeat",
     ),
 }
 IN_SUBPROCESS = ROOT / "tests" / "broken_in_subprocess"
