@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from connectors import clock, defaults
@@ -27,6 +28,7 @@ from connectors.es.state import (
     JobStatus,
     JobStore,
     Lease,
+    carries_write,
     now,
 )
 
@@ -69,11 +71,14 @@ async def give_up_for_lost(
     """End a live job that has no live lease (its worker was killed, frozen or cut off):
     ``error`` naming the lost worker, or ``canceled`` if a cancelation was waiting for it.
     True if this call ended it; False if it was ended, or is alive, after all."""
+    written: _Ending | None = None  # a write whose answer was lost may have landed
     for _ in range(ATTEMPTS):
         try:
             hit = await client.get(index=JOBS_INDEX, id=job_id)
         except NotFoundError:
             return False
+        if written is not None and carries_write(hit["_source"], written.fields):
+            return await written.follow(client, job_id)
         job = JobDoc.from_hit(job_id, hit["_source"])
         if job.status not in LIVE:
             return False
@@ -92,6 +97,7 @@ async def give_up_for_lost(
         ended: JobFields = {"status": status, "error": reason, "completed_at": now()}
         if status == JobStatus.CANCELED:
             ended["canceled_at"] = ended["completed_at"]
+        ending = _Ending(ended, connector_id, held)
         try:
             await client.update(
                 index=JOBS_INDEX,
@@ -101,19 +107,33 @@ async def give_up_for_lost(
                 doc=ended,
                 refresh=True,
             )
-        except ConflictError:  # its worker, a heartbeat or another sweep wrote: judge again
+        except ConflictError:  # its worker, a heartbeat, another sweep, or this write: judge
+            written = ending
             continue
+        return await ending.follow(client, job_id)
+    log.warning("job %s kept changing while it was given up for lost; next sweep", job_id)
+    return False
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """A lost job's end as written, and what follows it once it stands."""
+
+    fields: JobFields
+    connector_id: str
+    held: Lease | None
+
+    async def follow(self, client: EsClient, job_id: str) -> bool:
+        status, reason = self.fields["status"], self.fields["error"]
         log.warning("job %s: %s", job_id, reason)
         with contextlib.suppress(NotFoundError):  # the connector may be gone with its job left
             await ConnectorStore(client).update(
-                connector_id,
+                self.connector_id,
                 {"last_sync_status": status, "last_sync_error": reason, "last_synced": now()},
             )
-            if held and held.job_id == job_id:
-                await lease.release(client, connector_id, held.token)
+            if self.held and self.held.job_id == job_id:
+                await lease.release(client, self.connector_id, self.held.token)
         return True
-    log.warning("job %s kept changing while it was given up for lost; next sweep", job_id)
-    return False
 
 
 async def _lease_of(client: EsClient, connector_id: str) -> Lease | None:

@@ -154,7 +154,7 @@ class ConnectorStore:
             after = {"search_after": hits[-1]["sort"]}
 
 
-def _carries(source: dict[str, Any], fields: JobFields) -> bool:
+def carries_write(source: dict[str, Any], fields: JobFields) -> bool:
     """Whether a job document holds every field of a write, ``last_seen`` aside. The
     writes it judges carry a timestamp of their own (``started_at``, ``completed_at``) or
     a status and reason only this job's worker writes."""
@@ -214,7 +214,15 @@ class JobStore:
         if claimed:
             doc |= _claimed()
         job_id = job_id or new_job_id()
-        await self.client.create(index=JOBS_INDEX, id=job_id, document=doc, refresh=True)
+        try:
+            await self.client.create(index=JOBS_INDEX, id=job_id, document=doc, refresh=True)
+        except ConflictError:
+            # Ours if it landed and only its answer was lost (a timeout, then a retry that
+            # found it): the same connector at the same created_at. Anyone else's, or an
+            # id given twice, is still refused.
+            hit = await self.client.get(index=JOBS_INDEX, id=job_id)
+            if not _holds(hit["_source"], {k: doc[k] for k in ("connector", "created_at")}):
+                raise
         return job_id
 
     async def get(self, job_id: str) -> JobDoc:
@@ -248,7 +256,7 @@ class JobStore:
         conflicted = False
         for _ in range(defaults.STATE_RETRY_ON_CONFLICT):
             hit = await self.client.get(index=JOBS_INDEX, id=job_id)
-            if conflicted and _carries(hit["_source"], fields):
+            if conflicted and carries_write(hit["_source"], fields):
                 return None
             if hit["_source"]["status"] not in expected:
                 return JobDoc.from_hit(job_id, hit["_source"])

@@ -23,9 +23,10 @@ from aiohttp import web
 from connectors.es import lease
 from connectors.es.client import EsSettings, es_client
 from connectors.es.records import JobStatus
-from connectors.es.rest import EsClient
+from connectors.es.rest import ConflictError, EsClient
 from connectors.es.state import ConnectorDoc, ConnectorStore, JobStore, ensure_state_indices
 from connectors.jobs import end_job
+from connectors.liveness import give_up_for_lost
 
 pytestmark = pytest.mark.services
 
@@ -43,7 +44,8 @@ class AnswerLosingProxy:
 
     async def answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")}
+        kept = ("content-type", "accept")
+        headers = {k: v for k, v in request.headers.items() if k.lower() in kept}
         async with (
             aiohttp.ClientSession() as session,
             session.request(
@@ -173,3 +175,42 @@ def test_an_end_whose_answer_was_lost_stands_and_the_connector_follows(
     assert (status, error) == (JobStatus.COMPLETED, None), f"the end was reported as {error}"
     assert job.status == JobStatus.COMPLETED
     assert connector.last_sync_status == JobStatus.COMPLETED
+
+
+def test_a_job_created_whose_answer_was_lost_is_created_once(es_endpoint, run_namespace) -> None:
+    connector_id = run_namespace.es_name("lost-answer-create")
+
+    def creating(method: str, path: str, _body: bytes) -> bool:
+        return method == "PUT" and "/.elastic-connectors-sync-jobs/_create/" in path
+
+    async def body(proxied: EsClient, direct: EsClient) -> tuple[str, list[str], str]:
+        connector = await _connector(direct, connector_id)
+        job_id = await JobStore(proxied).create(connector, "full", "on_demand")
+        mine = [job.id for job in await JobStore(direct).find(connector_id)]
+        with pytest.raises(ConflictError):  # an id given twice is still refused
+            await JobStore(direct).create(connector, "full", "on_demand", job_id=job_id)
+        return job_id, mine, (await JobStore(direct).get(job_id)).status
+
+    job_id, mine, status = _run(es_endpoint.url, creating, body)
+    assert (mine, status) == ([job_id], JobStatus.PENDING)
+
+
+def test_a_lost_job_given_up_whose_answer_was_lost_is_followed_up(
+    es_endpoint, run_namespace
+) -> None:
+    connector_id = run_namespace.es_name("lost-answer-sweep")
+
+    async def body(proxied: EsClient, direct: EsClient) -> tuple[bool, Any, Any]:
+        connector = await _connector(direct, connector_id)
+        jobs = JobStore(direct)
+        job_id = await jobs.create(connector, "full", "on_demand", claimed=True)
+        ended = await give_up_for_lost(proxied, job_id, "a-dead-worker", lease_seconds=3)
+        return ended, await jobs.get(job_id), await ConnectorStore(direct).get(connector_id)
+
+    jobs_writes = _conditional_update(".elastic-connectors-sync-jobs")
+    ended, job, connector = _run(es_endpoint.url, jobs_writes, body)
+    assert ended and job.status == JobStatus.ERROR and "worker lost" in (job.error or "")
+    assert connector.last_sync_status == JobStatus.ERROR, (
+        "the sweep's end landed, but the sweep took it for someone else's and left the "
+        "connector saying nothing of it"
+    )
