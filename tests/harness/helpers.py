@@ -8,15 +8,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from harness.load import Load
+
 
 def wait_until(
     condition: Callable[[], object], timeout: float, what: str, log: Path | None = None
 ) -> None:
-    deadline = time.monotonic() + timeout
+    """Poll ``condition`` until it holds. The deadline scales with the measured load
+    (harness.load): under load 20 on two cores a sync of the big connector outlasted a
+    fixed 240 s while doing nothing wrong."""
+    load = Load.now()
+    deadline = time.monotonic() + load.scaled(timeout)
     while not condition():
         if time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+            longer = f" ({load.says()})" if load.factor > 1 else ""
+            raise AssertionError(
+                f"timed out after {load.scaled(timeout):.0f}s{longer} waiting for {what}\n{tail}"
+            )
         time.sleep(0.05)
 
 
