@@ -41,6 +41,12 @@ class ServiceStartError(ServiceError):
         super().__init__(f"{message}\n--- last lines of the service log ---\n{shown}")
 
 
+class NoPrivateInstance(ServiceError):
+    """The backend cannot give a scenario an instance of its own to disrupt (external: the
+    user's cluster). The one reason a disruptive scenario is skipped: a private instance
+    that fails to start is an error, or a broken connector would pass by a skip."""
+
+
 class PortInUseError(ServiceError):
     """An explicitly requested port is already taken on 127.0.0.1."""
 
