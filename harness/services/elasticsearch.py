@@ -17,7 +17,7 @@ from harness.services.es_http import ElasticsearchEndpoint, es_request, server_v
 from harness.services.java import Jdk, find_jdk
 from harness.services.kind import ContainerSpec, ServiceConfig, ServiceKind, option
 from harness.services.local import Launch, LocalService
-from harness.services.ports import LOOPBACK, free_port
+from harness.services.ports import LOOPBACK, claim_port
 from harness.services.privileges import ServiceUser, hand_over
 from harness.services.wait import NotReady
 
@@ -95,12 +95,17 @@ def jit_options(jit: str | None) -> str:
     return "" if jit == "full" else "-XX:TieredStopAtLevel=1\n"
 
 
+def node_name(workdir: Path) -> str:
+    """Unique per node (its work dir's name): a restart is checked to answer as itself."""
+    return workdir.name
+
+
 def node_settings(
     dist: Distribution, workdir: Path, http_port: int, transport_port: int
 ) -> dict[str, str]:
     settings = {
         "cluster.name": "search-harness",
-        "node.name": "harness-node",
+        "node.name": node_name(workdir),
         "network.host": LOOPBACK,
         "http.port": str(http_port),
         "transport.port": str(transport_port),
@@ -150,7 +155,7 @@ class LocalElasticsearch(LocalService):
 
     @classmethod
     def launch(cls, prepared: _Prepared, workdir: Path, port: int) -> Launch:
-        values = node_settings(prepared.dist, workdir, port, free_port())
+        values = node_settings(prepared.dist, workdir, port, claim_port(workdir))
         (workdir / "config" / "elasticsearch.yml").write_text(
             prepared.base_yml
             + "\n# written by search-harness\n"
@@ -170,7 +175,13 @@ class LocalElasticsearch(LocalService):
             env,
             ElasticsearchEndpoint(url=url, version=prepared.dist.version, backend="local"),
             f"Elasticsearch {prepared.dist.version} on {url}",
+            identity=node_name(workdir),
         )
+
+    @classmethod
+    def answers_as(cls, endpoint: ElasticsearchEndpoint) -> str | None:
+        found = es_request(endpoint, "GET", "/_nodes/_local?filter_path=nodes.*.name", timeout=5)
+        return str(next(iter(found["nodes"].values()))["name"])
 
     @classmethod
     def ready(cls, endpoint: ElasticsearchEndpoint) -> ElasticsearchEndpoint:

@@ -16,10 +16,10 @@ from typing import Any, ClassVar, Self
 
 from harness.load import Load
 from harness.services.base import ServiceError, ServiceStartError
-from harness.services.ports import free_port, require_free
+from harness.services.ports import claim_port, require_free
 from harness.services.privileges import ServiceUser, current_user, service_user
 from harness.services.process import ServiceProcess
-from harness.services.wait import WaitFor
+from harness.services.wait import NotReady, WaitFor
 from harness.services.workdirs import Workdir
 
 PORT_ATTEMPTS = 3
@@ -33,6 +33,9 @@ class Launch:
     env: dict[str, str]
     endpoint: Any  # where it will answer (version may still be a placeholder)
     what: str  # "PostgreSQL 15 on 127.0.0.1:5432", for errors
+    # The name the server gives itself (``answers_as``), where it has one: another server
+    # that took the port while this one was down is then not taken for it.
+    identity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class LocalService(ABC):
             wanted = getattr(config, "port", None)
             attempts = 1 if wanted else PORT_ATTEMPTS
             for attempt in range(1, attempts + 1):
-                port = require_free(wanted, cls.name) if wanted else free_port()
+                port = require_free(wanted, cls.name) if wanted else claim_port(workdir.path)
                 try:
                     return cls._run(config, prepared, workdir, user, port, detached)
                 except ServiceStartError as exc:
@@ -144,13 +147,30 @@ class LocalService(ABC):
         try:
             final = WaitFor(
                 what,
-                lambda: cls.ready(launch.endpoint),
+                lambda: cls._ready_as_itself(launch),
                 timeout=load.scaled(float(how.config.startup_timeout)),
             ).run(exited=process.exit_code, log_tail=process.log_tail)
         except BaseException:
             process.stop(grace=10)
             raise
         return process, final if final is not None else launch.endpoint
+
+    @classmethod
+    def _ready_as_itself(cls, launch: Launch) -> Any:
+        if launch.identity is not None:
+            found = cls.answers_as(launch.endpoint)
+            if found != launch.identity:
+                raise NotReady(
+                    f"the port answers as {found!r}, not as {launch.identity!r}: another "
+                    "server holds it, and this one will fail to bind"
+                )
+        return cls.ready(launch.endpoint)
+
+    @classmethod
+    def answers_as(cls, endpoint: Any) -> str | None:
+        """The name the server at ``endpoint`` reports, for kinds whose launch sets an
+        ``identity``."""
+        return None
 
     # -- faults: what a crash, a hang or a restart does to the service -----------------
 

@@ -38,7 +38,8 @@ class WaitFor:
             code = exited()
             if code is not None:
                 raise ServiceStartError(
-                    f"{self.what}: the process exited with code {code} before it was ready",
+                    f"{self.what}: the process exited with code {code} before it was ready"
+                    f" (last check: {last_reason})",
                     log_tail(),
                 )
             try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.atomic import write_atomic
 from harness.environment import HarnessEnvironment
+from harness.services.ports import release_ports
 
 OWNER_FILE = "owner.json"
 ORPHAN_AGE_SECONDS = 3600
@@ -73,6 +74,7 @@ class Workdir:
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        release_ports(self.path)
         if self.watched:
             from harness.services.reaper import Reaper
 
@@ -104,6 +106,7 @@ def clean_stale() -> list[Path]:
                 if group != os.getpgrp():
                     kill_group(group)
             shutil.rmtree(entry, ignore_errors=True)
+            release_ports(entry)
             removed.append(entry)
     return removed
 

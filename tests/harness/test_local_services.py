@@ -57,8 +57,10 @@ def test_an_explicitly_requested_taken_port_is_a_clear_error(listening_socket):
 
 def test_a_picked_port_taken_before_start_is_retried(listening_socket, monkeypatch):
     picks = iter([listening_socket])
-    real_free_port = local_module.free_port
-    monkeypatch.setattr(local_module, "free_port", lambda: next(picks, None) or real_free_port())
+    real_claim_port = local_module.claim_port
+    monkeypatch.setattr(
+        local_module, "claim_port", lambda owner: next(picks, None) or real_claim_port(owner)
+    )
     service = LocalPostgres.start(PostgresConfig())
     try:
         assert service.endpoint.port != listening_socket

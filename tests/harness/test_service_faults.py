@@ -3,13 +3,19 @@ crashed and brought back on its data dir and port, and the docker backend's call
 
 from __future__ import annotations
 
+import http.server
+import json
 import threading
+import time
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
-from harness.services.base import ServiceError
+from harness.services.base import ServiceError, ServiceStartError
 from harness.services.docker_backend import DockerService
+from harness.services.elasticsearch import ElasticsearchConfig, LocalElasticsearch
+from harness.services.es_http import es_request
 from harness.services.kind import DisruptableService
 from harness.services.postgres import LocalPostgres, PostgresConfig
 from harness.services.reaper import process_tree
@@ -109,3 +115,55 @@ def test_the_docker_backend_asks_the_engine_and_reads_the_port_again():
     service.restart()
     assert container.wrapped.calls == ["pause", "unpause", "kill", "start", "reload"]
     assert service.endpoint == "new endpoint" and probes == ["p"]
+
+
+class _ImpostorNode(http.server.BaseHTTPRequestHandler):
+    """Another run's node on the port: healthy, but not the one that was killed."""
+
+    def do_GET(self) -> None:
+        node = {"name": "another-runs-node", "version": "9.5.4"}
+        body = {"nodes": {"x1": node}, "status": "green"}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _bind_when_free(port: int) -> http.server.ThreadingHTTPServer:
+    """The killed node's closed connections hold the port for a while (TIME_WAIT)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return http.server.ThreadingHTTPServer(("127.0.0.1", port), _ImpostorNode)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_a_restarted_elasticsearch_is_not_taken_for_another_node_on_its_port(service_tmpdir):
+    """Seen under load: while a killed node restarted, another node answered on its port
+    and the sync found no connector state there. The restart must not accept it."""
+    es = LocalElasticsearch.start(ElasticsearchConfig())
+    try:
+        port = urlsplit(es.endpoint.url).port
+        es_request(es.endpoint, "PUT", "/kept", {"settings": {"number_of_replicas": 0}})
+        es.kill()
+        impostor = _bind_when_free(port)
+        threading.Thread(target=impostor.serve_forever, daemon=True).start()
+        try:
+            with pytest.raises(ServiceStartError, match="answers as 'another-runs-node'"):
+                es.restart()
+        finally:
+            impostor.shutdown()
+            impostor.server_close()
+        es.restart()
+        assert urlsplit(es.endpoint.url).port == port
+        assert "kept" in es_request(es.endpoint, "GET", "/kept"), "the restart lost the index"
+    finally:
+        es.stop()
