@@ -28,6 +28,7 @@ KIND_MODULES = "HARNESS_SERVICE_MODULES"
 ELASTIC_CONNECTORS = "HARNESS_ELASTIC_CONNECTORS"
 ELASTIC_JOB_TIMEOUT = "HARNESS_ELASTIC_JOB_TIMEOUT"
 CONNECTOR_TZ = "HARNESS_CONNECTOR_TZ"
+SERVICES_OWNER = "HARNESS_SERVICES_OWNER"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,14 @@ class HarnessEnvironment:
     @property
     def maven_settings(self) -> str | None:
         return self.values.get(MAVEN_SETTINGS) or None
+
+    @property
+    def services_owner(self) -> int | None:
+        """The process that detached services started now belong to, when a test runs
+        inner runs with --reuse-services: they are stale (and stopped) once it is gone,
+        however it died. Unset, a detached service belongs to itself (``harness up``)."""
+        given = self.values.get(SERVICES_OWNER, "")
+        return int(given) if given.isdigit() else None
 
     @property
     def service_user(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from harness.environment import HarnessEnvironment
 from harness.load import Load
 from harness.services.base import ServiceError, ServiceStartError
 from harness.services.ports import claim_port, require_free
@@ -141,7 +142,7 @@ class LocalService(ABC):
             watched=not how.detached,
         )
         if how.detached:  # the dir lives as long as the service, not as long as this process
-            workdir.set_owner(process.pid)
+            workdir.set_owner(HarnessEnvironment.current().services_owner or process.pid)
         load = Load.now()  # a slow start on a starved machine is not a broken server
         what = launch.what if load.factor == 1 else f"{launch.what} (deadline {load.says()})"
         try:

@@ -6,7 +6,9 @@ harness process starts one reaper: a tiny child in its own session that reads co
 a pipe. When the pipe reaches EOF -- which the kernel guarantees when our process dies --
 the reaper kills every process group it still tracks and removes their work dirs.
 
-Protocol, one command per line: ``track PGID``, ``untrack PGID``, ``dir PATH``, ``undir PATH``.
+Protocol, one command per line: ``track PGID``, ``untrack PGID``, ``dir PATH``, ``undir PATH``,
+and ``sweep``: at the end, also stop the services of every work dir whose owner is gone
+(detached services that inner runs started for this process, see ``services_owner``).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def group_alive(pgid: int) -> bool:
 def serve(stream: Iterable[str]) -> None:  # pragma: no cover - runs in the reaper child
     groups: set[int] = set()
     dirs: set[str] = set()
+    sweep = False
     for line in stream:
         verb, _, arg = line.strip().partition(" ")
         if verb == "track":
@@ -112,6 +115,8 @@ def serve(stream: Iterable[str]) -> None:  # pragma: no cover - runs in the reap
             dirs.add(arg)
         elif verb == "undir":
             dirs.discard(arg)
+        elif verb == "sweep":
+            sweep = True
     threads = [threading.Thread(target=kill_group, args=(pgid,)) for pgid in groups]
     for thread in threads:
         thread.start()
@@ -119,6 +124,10 @@ def serve(stream: Iterable[str]) -> None:  # pragma: no cover - runs in the reap
         thread.join()
     for path in dirs:
         shutil.rmtree(path, ignore_errors=True)
+    if sweep:
+        from harness.services.workdirs import clean_stale
+
+        clean_stale()
 
 
 class ReaperDied(RuntimeWarning):
@@ -136,9 +145,12 @@ class Reaper:
     _instance: Reaper | None = None
     _lock = threading.Lock()
 
-    def __init__(self, groups: Iterable[int] = (), dirs: Iterable[str] = ()) -> None:
+    def __init__(
+        self, groups: Iterable[int] = (), dirs: Iterable[str] = (), sweep: bool = False
+    ) -> None:
         self.groups: set[int] = set(groups)
         self.dirs: set[str] = set(dirs)
+        self.sweep = sweep
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "harness.services.reaper"],
             stdin=subprocess.PIPE,
@@ -150,6 +162,8 @@ class Reaper:
             self._write(f"track {pgid}")
         for path in self.dirs:
             self._write(f"dir {path}")
+        if sweep:
+            self._write("sweep")
 
     @classmethod
     def get(cls) -> Reaper:
@@ -175,7 +189,7 @@ class Reaper:
 
     def _replaced(self) -> Reaper:
         code = self._proc.poll()
-        fresh = Reaper(self.groups, self.dirs)
+        fresh = Reaper(self.groups, self.dirs, self.sweep)
         fresh.replaced_note = (
             f"the service reaper (pid {self.pid}) died (exit {code}); reaper {fresh.pid} "
             f"now watches its {len(self.groups)} service group(s) and {len(self.dirs)} dir(s)"
@@ -214,6 +228,12 @@ class Reaper:
     def untrack_dir(self, path: str) -> None:
         self.dirs.discard(path)
         self._send(f"undir {path}")
+
+    def sweep_at_exit(self) -> None:
+        """Services started for this process by others (``services_owner``) are stopped
+        too when it dies, not left running until the next run's clean-up."""
+        self.sweep = True
+        self._send("sweep")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,17 +54,23 @@ INHERITED_XDIST = ("PYTEST_XDIST_",)
 @contextmanager
 def private_service_state(directory: Path) -> Iterator[dict[str, str]]:
     """A state file of our own for inner runs with --reuse-services, so they share one set
-    of services; whatever got recorded there is stopped at the end."""
+    of services; whatever got recorded there is stopped at the end. The services belong
+    to this process: if it is killed before the end, its reaper stops them."""
+    from harness.environment import SERVICES_OWNER
     from harness.services.provider import shutdown_recorded
+    from harness.services.reaper import Reaper
 
     previous = os.environ.get("HARNESS_STATE_FILE")
     os.environ["HARNESS_STATE_FILE"] = str(directory / "services.json")
+    os.environ[SERVICES_OWNER] = str(os.getpid())
+    Reaper.get().sweep_at_exit()
     try:
         # An inner run is a pytest of its own, not one of this run's xdist workers: with
         # the worker's variables, pytest-benchmark took it for one and disabled itself.
         yield {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_XDIST)}
     finally:
         shutdown_recorded()
+        os.environ.pop(SERVICES_OWNER, None)
         if previous is None:
             os.environ.pop("HARNESS_STATE_FILE", None)
         else:

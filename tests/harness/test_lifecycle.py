@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.services.reaper import process_tree
+from harness.services.workdirs import processes_using
 from tests.harness.helpers import running, wait_until
 
 pytestmark = pytest.mark.services
@@ -124,3 +125,43 @@ def test_cleanup_after_pytest_is_killed(tmp_path, service_tmpdir):
     )
     assert code == -signal.SIGKILL
     assert_nothing_left(record, log)
+
+
+OUTER_PROCESS = textwrap.dedent("""
+    import subprocess, sys, time
+    from pathlib import Path
+    from tests.harness.helpers import private_service_state
+
+    here = Path(sys.argv[1])
+    with private_service_state(here) as env:
+        # What an inner run with --reuse-services does first: detached services, recorded.
+        up = "from harness.cli import main; main(['up', '--detach', '--services', 'postgresql'])"
+        subprocess.run([sys.executable, "-c", up], env=env, check=True)
+        (here / "up").write_text("")
+        while True:
+            time.sleep(0.2)
+""")
+
+
+def test_services_inner_runs_started_for_a_killed_test_are_stopped(tmp_path, service_tmpdir):
+    """Seen when a CI run was stopped: the services that a test's inner runs had started
+    (detached, for --reuse-services) outlived it, with nobody left to stop them."""
+    log = tmp_path / "outer.log"
+    with log.open("w") as handle:
+        outer = subprocess.Popen(
+            [sys.executable, "-c", OUTER_PROCESS, str(tmp_path)],
+            cwd=Path(__file__).resolve().parents[2],
+            env=dict(os.environ, HARNESS_TMPDIR=str(service_tmpdir)),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until((tmp_path / "up").exists, 240, "the inner run's services", log)
+        finally:
+            outer.kill()
+            outer.wait()
+    workdirs = [path for path in service_tmpdir.iterdir() if path.is_dir()]
+    pids = [pid for path in workdirs for pid in processes_using(path)]
+    assert pids, f"no service runs in {workdirs}"
+    wait_until(lambda: not any(running(pid) for pid in pids), 60, "the services to end", log)
+    wait_until(lambda: not any(p.exists() for p in workdirs), 10, "their dirs to go", log)
