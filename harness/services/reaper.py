@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterable
 
 GRACE_SECONDS = 10.0
+REAPER_MODULE = "harness.services.reaper"
 
 
 def kill_group(pgid: int, grace: float = GRACE_SECONDS, first: int = signal.SIGTERM) -> None:
@@ -32,8 +33,11 @@ def kill_group(pgid: int, grace: float = GRACE_SECONDS, first: int = signal.SIGT
 
     The group leader gets ``first``; its descendants are recorded beforehand because some
     servers (PostgreSQL) put each child in a session of its own, outside the group.
+    Reapers among the descendants are spared: each ends by itself once its parent is
+    gone, after stopping what it watches. Killed with the rest (a stopped CI run), they
+    left the detached services of inner runs running and their work dirs behind.
     """
-    members = set(process_tree(pgid))
+    members = {pid for pid in process_tree(pgid) if not is_reaper(pid)}
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, first)
     for pid in members:  # a paused (SIGSTOPped) service acts on the signal only once resumed
@@ -49,6 +53,15 @@ def kill_group(pgid: int, grace: float = GRACE_SECONDS, first: int = signal.SIGT
             os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def is_reaper(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return False
+    return REAPER_MODULE.encode() in argv
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -152,7 +165,7 @@ class Reaper:
         self.dirs: set[str] = set(dirs)
         self.sweep = sweep
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.services.reaper"],
+            [sys.executable, "-m", REAPER_MODULE],
             stdin=subprocess.PIPE,
             text=True,
             start_new_session=True,  # Ctrl-C in the terminal must not kill it before teardown

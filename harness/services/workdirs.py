@@ -44,10 +44,15 @@ def process_start_time(pid: int) -> str | None:
 
 
 def process_alive(pid: int, start_time: str | None = None) -> bool:
-    current = process_start_time(pid)
-    if current is None:
+    """A zombie is dead: a reaper that sweeps the moment its owner exits must not wait for
+    the owner's parent to collect it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
         return False
-    return start_time is None or current == start_time
+    if fields[0] in ("Z", "X"):
+        return False
+    return start_time is None or fields[19] == start_time
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.services.reaper import process_tree
+from harness.services.reaper import kill_group, process_tree
 from harness.services.workdirs import processes_using
 from tests.harness.helpers import running, wait_until
 
@@ -143,9 +143,11 @@ OUTER_PROCESS = textwrap.dedent("""
 """)
 
 
-def test_services_inner_runs_started_for_a_killed_test_are_stopped(tmp_path, service_tmpdir):
+@pytest.mark.parametrize("death", ["SIGKILL", "its whole tree stopped"])
+def test_services_inner_runs_started_for_a_killed_test_are_stopped(tmp_path, service_tmpdir, death):
     """Seen when a CI run was stopped: the services that a test's inner runs had started
-    (detached, for --reuse-services) outlived it, with nobody left to stop them."""
+    (detached, for --reuse-services) outlived it, with nobody left to stop them. A stopped
+    ``harness stress`` run ends the whole tree under it, the test's reaper included."""
     log = tmp_path / "outer.log"
     with log.open("w") as handle:
         outer = subprocess.Popen(
@@ -154,14 +156,18 @@ def test_services_inner_runs_started_for_a_killed_test_are_stopped(tmp_path, ser
             env=dict(os.environ, HARNESS_TMPDIR=str(service_tmpdir)),
             stdout=handle,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             wait_until((tmp_path / "up").exists, 240, "the inner run's services", log)
+            workdirs = [path for path in service_tmpdir.iterdir() if path.is_dir()]
+            pids = [pid for path in workdirs for pid in processes_using(path)]
+            assert pids, f"no service runs in {workdirs}"
         finally:
-            outer.kill()
+            if death == "SIGKILL":
+                outer.kill()
+            else:  # at once, with no grace: as if the sweep outlasted it
+                kill_group(outer.pid, grace=0)
             outer.wait()
-    workdirs = [path for path in service_tmpdir.iterdir() if path.is_dir()]
-    pids = [pid for path in workdirs for pid in processes_using(path)]
-    assert pids, f"no service runs in {workdirs}"
     wait_until(lambda: not any(running(pid) for pid in pids), 60, "the services to end", log)
     wait_until(lambda: not any(p.exists() for p in workdirs), 10, "their dirs to go", log)

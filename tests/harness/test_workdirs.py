@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from harness.services import workdirs
 from harness.services.workdirs import Workdir, clean_stale, is_stale
@@ -77,3 +78,27 @@ def test_a_recorded_group_id_now_used_by_another_process_is_left_alone(tmp_path)
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_an_owner_that_exited_is_dead_before_its_parent_collects_it(tmp_path):
+    """A reaper sweeps the moment its owner exits; the owner's parent (here: us) may not
+    have collected it yet. A zombie owning a dir kept the dir and its services alive."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    start_time = workdirs.process_start_time(child.pid)
+    deadline = time.monotonic() + 60
+    while not _is_zombie(child.pid):
+        assert time.monotonic() < deadline, "the child did not exit"
+        time.sleep(0.05)
+    try:
+        assert not workdirs.process_alive(child.pid, start_time)
+        owned = Workdir(tmp_path / "service", watched=False)
+        owned.path.mkdir()
+        owned.set_owner(child.pid)
+        assert is_stale(owned.path)
+    finally:
+        child.wait()
+
+
+def _is_zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
