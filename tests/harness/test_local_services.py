@@ -6,6 +6,7 @@ import socket
 import psycopg
 import pytest
 
+from harness.load import Load
 from harness.services import local as local_module
 from harness.services import postgres as postgres_module
 from harness.services.base import PortInUseError, ServiceError, ServiceStartError
@@ -77,7 +78,15 @@ def test_an_unreachable_tmpdir_is_a_clear_error(tmp_path, monkeypatch):
         LocalPostgres.start(PostgresConfig())
 
 
-def test_readiness_timeout_shows_the_log_tail_and_leaves_nothing(service_tmpdir):
+@pytest.fixture
+def calm_load(monkeypatch):
+    """The start-up deadline scales with the machine's load (harness.load); these tests
+    check the message about the deadline given, so they see a calm machine. Under a hog
+    they read "not ready after 6s" for a 3 s deadline."""
+    monkeypatch.setattr(Load, "now", classmethod(lambda cls: cls(0.0, os.cpu_count() or 1)))
+
+
+def test_readiness_timeout_shows_the_log_tail_and_leaves_nothing(service_tmpdir, calm_load):
     with pytest.raises(ServiceStartError) as info:
         LocalElasticsearch.start(ElasticsearchConfig(startup_timeout=1.5))
     message = str(info.value)
@@ -87,7 +96,7 @@ def test_readiness_timeout_shows_the_log_tail_and_leaves_nothing(service_tmpdir)
     assert leftovers == [], f"work dirs left behind: {leftovers}"
 
 
-def test_readiness_timeout_error_quotes_the_log(service_tmpdir, monkeypatch):
+def test_readiness_timeout_error_quotes_the_log(service_tmpdir, monkeypatch, calm_load):
     def never_ready(_endpoint):
         raise NotReady("probe disabled by the test")
 

@@ -42,27 +42,31 @@ def test_ports_come_from_beside_the_ephemeral_range(tmp_path, ephemeral, expecte
 
 @pytest.fixture
 def three_ports(tmp_path, monkeypatch):
-    """A private claims dir and a range of three free ports."""
+    """A private claims dir and a range of three free ports. They are held in the
+    machine's claims for the test's length, so that no other harness process (an xdist
+    worker starting a service) binds one of them meanwhile."""
+    held = tmp_path / "held"
+    held.mkdir()
+    picked = [claim_port(held) for _ in range(3)]
     monkeypatch.setattr(ports, "claims_dir", lambda: tmp_path / "claims")
     (tmp_path / "claims").mkdir()
-    picked = [claim_port(tmp_path / "probe") for _ in range(3)]
-    ports.release_ports(tmp_path / "probe")
     monkeypatch.setattr(ports, "port_range", lambda: sorted(picked))
-    return picked
+    yield picked
+    held.rmdir()  # the machine's claims on them are dead from here
 
 
 def test_a_claimed_port_is_never_handed_out_again_while_its_owner_lives(tmp_path, three_ports):
-    owners = [tmp_path / f"service-{n}" for n in range(3)]
+    owners = [tmp_path / f"service-{n}" for n in range(5)]
     for owner in owners:
         owner.mkdir()
-    claimed = [claim_port(owner) for owner in owners]
+    claimed = [claim_port(owner) for owner in owners[:3]]
     assert sorted(claimed) == sorted(three_ports), "a port was handed out twice"
     with pytest.raises(ServiceError, match="no free port found"):
-        claim_port(tmp_path / "service-3")
+        claim_port(owners[3])
     ports.release_ports(owners[0])  # stopped: its port is free for others
-    assert claim_port(tmp_path / "service-3") == claimed[0]
+    assert claim_port(owners[3]) == claimed[0]
     owners[1].rmdir()  # removed as stale after a killed run: its claim is dead too
-    assert claim_port(tmp_path / "service-4") == claimed[1]
+    assert claim_port(owners[4]) == claimed[1]
     assert ports.claimed_ports(owners[2]) == [claimed[2]]
 
 
